@@ -1,0 +1,59 @@
+/**
+ * Server → client events of protocol v1 (README "Protocol"). The pipeline emits
+ * them; every transport (WebSocket, WebRTC data channel, carriers) carries them.
+ */
+import type { ErrorCode } from '../errors/errors.js';
+
+export type StageName = 'stt' | 'llm' | 'tts';
+export type BudgetAction = 'record' | 'cancel' | 'fallback';
+
+/** Per-turn latency waterfall (architecture section 4). Missing points are null. */
+export interface TurnMetrics {
+  turnId: string;
+  /** Capture time of the last voiced frame of the user's turn. */
+  speechEndTsMs: number | null;
+  /** speech_end → relay decides the turn is over. */
+  endpointMs: number | null;
+  /** speech_end → final transcript received from STT. */
+  sttFinalMs: number | null;
+  /** LLM request sent → first token. */
+  llmTtftMs: number | null;
+  /** First text sent to TTS → first audio chunk received. */
+  ttsTtfaMs: number | null;
+  /** speech_end → first reply frame written to the client. */
+  voiceToVoiceMs: number | null;
+  /** speech_end → client/carrier confirms playout of the first reply frame. */
+  voiceToVoiceEdgeMs: number | null;
+  /** LLM request sent → last token. */
+  llmTotalMs: number | null;
+  promptTokens: number;
+  completionTokens: number;
+  /** Stages whose budget was exceeded in this turn. */
+  budgetsExceeded: StageName[];
+  interrupted: boolean;
+}
+
+export type ServerEvent =
+  | { type: 'session.ready'; sessionId: string; pipeline: string; sampleRateHz: number; frameMs: number }
+  | { type: 'speech.started'; tsMs: number }
+  | { type: 'speech.stopped'; tsMs: number }
+  | { type: 'transcript.partial'; text: string; stability: number; utterance: number }
+  | { type: 'transcript.final'; text: string; utterance: number; turnId: string }
+  | { type: 'response.started'; turnId: string }
+  | { type: 'response.text.delta'; turnId: string; text: string }
+  | { type: 'response.audio.mark'; turnId: string; mark: string; seq: number }
+  | { type: 'response.done'; turnId: string; text: string }
+  | { type: 'response.interrupted'; turnId: string; heardText: string }
+  | ({ type: 'turn.metrics' } & TurnMetrics)
+  | {
+      type: 'budget.exceeded';
+      turnId: string;
+      stage: StageName;
+      budgetMs: number;
+      elapsedMs: number;
+      action: BudgetAction;
+    }
+  | { type: 'error'; code: ErrorCode; message: string; turnId?: string }
+  | { type: 'session.closing'; reason: string; code: number };
+
+export type ServerEventType = ServerEvent['type'];

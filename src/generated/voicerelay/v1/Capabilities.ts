@@ -1,0 +1,18 @@
+// Original file: proto/voicerelay/v1/stt.proto
+
+
+export interface Capabilities {
+  'partialResults'?: (boolean);
+  'speechEvents'?: (boolean);
+  'grammar'?: (boolean);
+  'sampleRatesHz'?: (number)[];
+  'engine'?: (string);
+}
+
+export interface Capabilities__Output {
+  'partialResults': (boolean);
+  'speechEvents': (boolean);
+  'grammar': (boolean);
+  'sampleRatesHz': (number)[];
+  'engine': (string);
+}
