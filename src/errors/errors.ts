@@ -6,23 +6,63 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
  * a WebSocket close code and a gRPC status, so every surface reports it the same way.
  */
 export const ERROR_CODES = {
-  RELAY_ERR_BAD_REQUEST: { http: 400, ws: 4000, grpc: GrpcStatus.INVALID_ARGUMENT, retryable: false },
-  RELAY_ERR_UNAUTHENTICATED: { http: 401, ws: 1008, grpc: GrpcStatus.UNAUTHENTICATED, retryable: false },
-  RELAY_ERR_TOKEN_EXPIRED: { http: 401, ws: 1008, grpc: GrpcStatus.UNAUTHENTICATED, retryable: false },
-  RELAY_ERR_FORBIDDEN: { http: 403, ws: 1008, grpc: GrpcStatus.PERMISSION_DENIED, retryable: false },
+  RELAY_ERR_BAD_REQUEST: {
+    http: 400,
+    ws: 4000,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    retryable: false,
+  },
+  RELAY_ERR_UNAUTHENTICATED: {
+    http: 401,
+    ws: 1008,
+    grpc: GrpcStatus.UNAUTHENTICATED,
+    retryable: false,
+  },
+  RELAY_ERR_TOKEN_EXPIRED: {
+    http: 401,
+    ws: 1008,
+    grpc: GrpcStatus.UNAUTHENTICATED,
+    retryable: false,
+  },
+  RELAY_ERR_FORBIDDEN: {
+    http: 403,
+    ws: 1008,
+    grpc: GrpcStatus.PERMISSION_DENIED,
+    retryable: false,
+  },
   RELAY_ERR_NOT_FOUND: { http: 404, ws: 4004, grpc: GrpcStatus.NOT_FOUND, retryable: false },
   RELAY_ERR_CONFLICT: { http: 409, ws: 4009, grpc: GrpcStatus.ALREADY_EXISTS, retryable: false },
-  RELAY_ERR_PAYLOAD_TOO_LARGE: { http: 413, ws: 1009, grpc: GrpcStatus.RESOURCE_EXHAUSTED, retryable: false },
-  RELAY_ERR_RATE_LIMITED: { http: 429, ws: 1013, grpc: GrpcStatus.RESOURCE_EXHAUSTED, retryable: true },
+  RELAY_ERR_PAYLOAD_TOO_LARGE: {
+    http: 413,
+    ws: 1009,
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    retryable: false,
+  },
+  RELAY_ERR_RATE_LIMITED: {
+    http: 429,
+    ws: 1013,
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    retryable: true,
+  },
   RELAY_ERR_PROTOCOL: { http: 400, ws: 4002, grpc: GrpcStatus.INVALID_ARGUMENT, retryable: false },
   RELAY_ERR_CONFIG: { http: 400, ws: 4003, grpc: GrpcStatus.FAILED_PRECONDITION, retryable: false },
   RELAY_ERR_DRAINING: { http: 503, ws: 1001, grpc: GrpcStatus.UNAVAILABLE, retryable: true },
   RELAY_ERR_OVERLOADED: { http: 503, ws: 1013, grpc: GrpcStatus.UNAVAILABLE, retryable: true },
-  RELAY_ERR_STAGE_UNAVAILABLE: { http: 502, ws: 1011, grpc: GrpcStatus.UNAVAILABLE, retryable: true },
+  RELAY_ERR_STAGE_UNAVAILABLE: {
+    http: 502,
+    ws: 1011,
+    grpc: GrpcStatus.UNAVAILABLE,
+    retryable: true,
+  },
   RELAY_ERR_STAGE_FAILED: { http: 502, ws: 1011, grpc: GrpcStatus.INTERNAL, retryable: false },
   RELAY_ERR_DEADLINE: { http: 504, ws: 1011, grpc: GrpcStatus.DEADLINE_EXCEEDED, retryable: true },
   RELAY_ERR_CANCELLED: { http: 499, ws: 1000, grpc: GrpcStatus.CANCELLED, retryable: false },
-  RELAY_ERR_SLOW_CONSUMER: { http: 503, ws: 4008, grpc: GrpcStatus.RESOURCE_EXHAUSTED, retryable: false },
+  RELAY_ERR_SLOW_CONSUMER: {
+    http: 503,
+    ws: 4008,
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    retryable: false,
+  },
   RELAY_ERR_CLOSED: { http: 410, ws: 1000, grpc: GrpcStatus.CANCELLED, retryable: false },
   RELAY_ERR_INTERNAL: { http: 500, ws: 1011, grpc: GrpcStatus.INTERNAL, retryable: false },
 } as const satisfies Record<
@@ -53,7 +93,11 @@ export class RelayError extends Error {
   }
 
   /** The JSON body used on HTTP refusals and in `error` events. */
-  toJSON(): { code: ErrorCode; message: string; details?: Record<string, string | number | boolean> } {
+  toJSON(): {
+    code: ErrorCode;
+    message: string;
+    details?: Record<string, string | number | boolean>;
+  } {
     return this.details === undefined
       ? { code: this.code, message: this.message }
       : { code: this.code, message: this.message, details: { ...this.details } };

@@ -34,7 +34,13 @@ export interface TurnMetrics {
 }
 
 export type ServerEvent =
-  | { type: 'session.ready'; sessionId: string; pipeline: string; sampleRateHz: number; frameMs: number }
+  | {
+      type: 'session.ready';
+      sessionId: string;
+      pipeline: string;
+      sampleRateHz: number;
+      frameMs: number;
+    }
   | { type: 'speech.started'; tsMs: number }
   | { type: 'speech.stopped'; tsMs: number }
   | { type: 'transcript.partial'; text: string; stability: number; utterance: number }

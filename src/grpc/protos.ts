@@ -3,7 +3,7 @@
  * types in src/generated were produced with (see `npm run gen:proto`).
  */
 import { fileURLToPath } from 'node:url';
-import { loadPackageDefinition, type GrpcObject } from '@grpc/grpc-js';
+import { loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync, type Options } from '@grpc/proto-loader';
 import type { ProtoGrpcType as SttProto } from '../generated/stt.js';
 import type { ProtoGrpcType as LlmProto } from '../generated/llm.js';
@@ -31,7 +31,7 @@ export function stageProtos(): StageProtos['voicerelay']['v1'] {
       ['voicerelay/v1/stt.proto', 'voicerelay/v1/llm.proto', 'voicerelay/v1/tts.proto'],
       PROTO_LOADER_OPTIONS,
     );
-    const root = loadPackageDefinition(def) as GrpcObject as unknown as StageProtos;
+    const root = loadPackageDefinition(def) as unknown as StageProtos;
     cached = root.voicerelay.v1;
   }
   return cached;

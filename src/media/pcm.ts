@@ -19,7 +19,12 @@ export function rmsDbfs(pcm: Buffer): number {
  * Deterministic speech-like test signal: a voiced harmonic tone with syllable-rate
  * amplitude modulation. Used by tests, benchmarks and the sim engines.
  */
-export function synthVoice(durationMs: number, sampleRateHz: number, seed = 1, amplitude = 8000): Buffer {
+export function synthVoice(
+  durationMs: number,
+  sampleRateHz: number,
+  seed = 1,
+  amplitude = 8000,
+): Buffer {
   const n = Math.round((durationMs / 1000) * sampleRateHz);
   const out = Buffer.alloc(n * 2);
   const f0 = 110 + (seed % 7) * 15;

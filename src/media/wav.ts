@@ -31,7 +31,11 @@ export function encodeWav(audio: PcmAudio): Buffer {
  * as espeak-ng writes) are accepted: the data then runs to the end of the file.
  */
 export function decodeWav(file: Buffer): PcmAudio {
-  if (file.length < 12 || file.toString('ascii', 0, 4) !== 'RIFF' || file.toString('ascii', 8, 12) !== 'WAVE') {
+  if (
+    file.length < 12 ||
+    file.toString('ascii', 0, 4) !== 'RIFF' ||
+    file.toString('ascii', 8, 12) !== 'WAVE'
+  ) {
     throw new Error('not a RIFF/WAVE file');
   }
   let offset = 12;
@@ -52,7 +56,9 @@ export function decodeWav(file: Buffer): PcmAudio {
         throw new Error('WAV data chunk before fmt chunk');
       }
       if (format.tag !== 1 || format.bits !== 16) {
-        throw new Error(`unsupported WAV format: tag ${format.tag}, ${format.bits} bits (PCM16 only)`);
+        throw new Error(
+          `unsupported WAV format: tag ${format.tag}, ${format.bits} bits (PCM16 only)`,
+        );
       }
       const end = size >= 0x7fffffff ? file.length : Math.min(file.length, body + size);
       const len = (end - body) & ~1;

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+
+/**
+ * The schema of `pipelines/*.yaml`. Objects are strict: an unknown field is an
+ * error that names it, so a typo never silently falls back to a default.
+ */
+
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be 1-63 chars of a-z, 0-9, "-" or "_"');
+
+/** `embedded` (the process's own engines) or a gRPC target such as `127.0.0.1:50051`. */
+const endpoint = z
+  .string()
+  .min(1)
+  .refine(
+    (s) =>
+      s === 'embedded' ||
+      /^(dns:|unix:|ipv4:|ipv6:)/.test(s) ||
+      /^[^\s:/]+:\d{1,5}$/.test(s) ||
+      /^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(s),
+    'must be "embedded" or a gRPC target like "host:port"',
+  );
+
+const budgetAction = z.enum(['record', 'cancel', 'fallback']);
+
+const stageBase = {
+  /** Endpoints in priority order; `fallback` moves to the next one. */
+  endpoints: z.array(endpoint).min(1),
+  /** How calls are spread over endpoints: always the first healthy one, or round-robin. */
+  balance: z.enum(['failover', 'round-robin']).default('failover'),
+  /** First-response budget in ms (STT: speech end to final; LLM: first token; TTS: first audio). */
+  budgetMs: z.number().int().positive().max(60_000),
+  /** What to do when the budget is missed. */
+  onBudgetExceeded: budgetAction.default('cancel'),
+  /** Hard deadline for a whole call in ms (passed to gRPC as the call deadline). */
+  maxCallMs: z.number().int().positive().max(600_000).default(30_000),
+  /** Opaque engine options passed through to the stage. */
+  options: z.record(z.string(), z.string()).default({}),
+  /** Latency profile of the embedded simulated engine (ignored for other endpoints). */
+  sim: z.record(z.string(), z.unknown()).optional(),
+};
+
+const stt = z.strictObject({
+  ...stageBase,
+  language: z.string().default('en-US'),
+  interimResults: z.boolean().default(true),
+  endpointing: z
+    .strictObject({
+      silenceMs: z.number().int().min(0).max(10_000).default(500),
+      minSpeechMs: z.number().int().min(0).max(10_000).default(0),
+      maxUtteranceMs: z.number().int().min(0).max(600_000).default(0),
+    })
+    .prefault({}),
+  grammar: z.string().optional(),
+});
+
+const llm = z.strictObject({
+  ...stageBase,
+  model: z.string().default(''),
+  instructions: z.string().default('You are a helpful voice assistant. Answer briefly.'),
+  temperature: z.number().min(0).max(2).default(0.7),
+  maxTokens: z.number().int().positive().max(32_768).default(256),
+  topP: z.number().gt(0).max(1).default(1),
+  stop: z.array(z.string()).default([]),
+});
+
+const tts = z.strictObject({
+  ...stageBase,
+  voice: z.string().default(''),
+  language: z.string().default('en-US'),
+  speakingRate: z.number().gt(0).max(4).default(1),
+});
+
+export const pipelineSchema = z
+  .strictObject({
+    name,
+    description: z.string().default(''),
+    audio: z
+      .strictObject({
+        sampleRateHz: z
+          .union([z.literal(8000), z.literal(16000), z.literal(24000), z.literal(48000)])
+          .default(16000),
+      })
+      .prefault({}),
+    stages: z.strictObject({ stt, llm, tts }),
+    output: z
+      .strictObject({
+        /** Audio kept in flight ahead of real time, so playback never starves. */
+        leadMs: z.number().int().min(0).max(1_000).default(60),
+        /** Reply audio buffered in the relay before TTS is backpressured. */
+        maxBufferedMs: z.number().int().min(200).max(120_000).default(30_000),
+      })
+      .prefault({}),
+    turn: z
+      .strictObject({
+        /** Deadline for a whole turn, from speech end to the last reply audio. */
+        maxTurnMs: z.number().int().positive().max(600_000).default(60_000),
+        /** Shortest text sent to TTS as one phrase unless the reply ends. */
+        minPhraseChars: z.number().int().min(1).max(1_000).default(24),
+      })
+      .prefault({}),
+    history: z
+      .strictObject({
+        /** Most recent user/assistant messages kept (the system message is always kept). */
+        maxMessages: z.number().int().min(2).max(1_000).default(20),
+      })
+      .prefault({}),
+    jitter: z
+      .strictObject({
+        mode: z.enum(['adaptive', 'fixed', 'off']).default('adaptive'),
+        startDelayMs: z.number().int().min(0).max(1_000).default(40),
+        minDelayMs: z.number().int().min(0).max(1_000).default(20),
+        maxDelayMs: z.number().int().min(20).max(2_000).default(200),
+        quantile: z.number().gt(0.5).lt(1).default(0.95),
+      })
+      .prefault({}),
+  })
+  .superRefine((p, ctx) => {
+    const stt = p.stages.stt;
+    if (stt.budgetMs <= stt.endpointing.silenceMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stages', 'stt', 'budgetMs'],
+        message: `must exceed stages.stt.endpointing.silenceMs (${stt.endpointing.silenceMs}): no final can come before the endpoint silence`,
+      });
+    }
+  });
+
+export type PipelineConfig = z.infer<typeof pipelineSchema>;
+export type StageConfig = PipelineConfig['stages'][keyof PipelineConfig['stages']];
+export type SttStageConfig = PipelineConfig['stages']['stt'];
+export type LlmStageConfig = PipelineConfig['stages']['llm'];
+export type TtsStageConfig = PipelineConfig['stages']['tts'];

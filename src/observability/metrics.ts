@@ -1,0 +1,145 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Latency buckets in seconds: sub-ms for the hot path up to seconds for stages. */
+const STAGE_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
+const FRAME_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025];
+
+/**
+ * Every metric of the relay, created against one registry. Times are observed in
+ * seconds (Prometheus convention); the relay measures in ms and divides at this edge.
+ */
+export function createMetrics(registry: Registry = new Registry(), withDefaults = false) {
+  if (withDefaults) {
+    collectDefaultMetrics({ register: registry });
+  }
+  const r = [registry];
+  return {
+    registry,
+    sessionsActive: new Gauge({
+      name: 'relay_sessions_active',
+      help: 'Sessions currently open, by transport',
+      labelNames: ['transport'] as const,
+      registers: r,
+    }),
+    sessionsTotal: new Counter({
+      name: 'relay_sessions_total',
+      help: 'Sessions opened, by transport',
+      labelNames: ['transport'] as const,
+      registers: r,
+    }),
+    upgrades: new Counter({
+      name: 'relay_upgrades_total',
+      help: 'Upgrade and signalling attempts by result (ok or the refusal code)',
+      labelNames: ['result'] as const,
+      registers: r,
+    }),
+    frameRelay: new Histogram({
+      name: 'relay_frame_relay_seconds',
+      help: 'Relay-added frame latency: frame received on the socket to written to the STT stream',
+      buckets: FRAME_BUCKETS,
+      registers: r,
+    }),
+    framesIn: new Counter({
+      name: 'relay_frames_in_total',
+      help: 'Audio frames received from clients',
+      registers: r,
+    }),
+    framesOut: new Counter({
+      name: 'relay_frames_out_total',
+      help: 'Reply audio frames written to clients',
+      registers: r,
+    }),
+    framesDropped: new Counter({
+      name: 'relay_frames_dropped_total',
+      help: 'Frames dropped, by reason',
+      labelNames: ['reason'] as const,
+      registers: r,
+    }),
+    jitterFrames: new Counter({
+      name: 'relay_jitter_frames_total',
+      help: 'Jitter buffer outcomes per frame (late, lost, concealed, duplicate, reordered)',
+      labelNames: ['outcome'] as const,
+      registers: r,
+    }),
+    jitterDelay: new Histogram({
+      name: 'relay_jitter_target_delay_seconds',
+      help: 'Jitter buffer target delay, sampled per session once per second',
+      buckets: [0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.16, 0.2, 0.3],
+      registers: r,
+    }),
+    stageFirstResponse: new Histogram({
+      name: 'relay_stage_first_response_seconds',
+      help: 'Stage call start to first response (STT: speech end to final transcript)',
+      labelNames: ['stage', 'endpoint'] as const,
+      buckets: STAGE_BUCKETS,
+      registers: r,
+    }),
+    stageErrors: new Counter({
+      name: 'relay_stage_errors_total',
+      help: 'Stage call failures by stage and relay error code',
+      labelNames: ['stage', 'code'] as const,
+      registers: r,
+    }),
+    sttReconnects: new Counter({
+      name: 'relay_stt_stream_reopened_total',
+      help: 'STT streams re-opened after a failure',
+      registers: r,
+    }),
+    endpointDelay: new Histogram({
+      name: 'relay_endpoint_delay_seconds',
+      help: 'Speech end to the relay deciding the turn is over',
+      buckets: STAGE_BUCKETS,
+      registers: r,
+    }),
+    sttFinal: new Histogram({
+      name: 'relay_stt_final_seconds',
+      help: 'Speech end to final transcript',
+      buckets: STAGE_BUCKETS,
+      registers: r,
+    }),
+    llmTtft: new Histogram({
+      name: 'relay_llm_ttft_seconds',
+      help: 'LLM request sent to first token',
+      buckets: STAGE_BUCKETS,
+      registers: r,
+    }),
+    ttsTtfa: new Histogram({
+      name: 'relay_tts_ttfa_seconds',
+      help: 'First text sent to TTS to first audio chunk',
+      buckets: STAGE_BUCKETS,
+      registers: r,
+    }),
+    voiceToVoice: new Histogram({
+      name: 'relay_voice_to_voice_seconds',
+      help: 'Speech end to first reply audio (relay: written to the client; edge: playout confirmed)',
+      labelNames: ['kind'] as const,
+      buckets: STAGE_BUCKETS,
+      registers: r,
+    }),
+    budgetExceeded: new Counter({
+      name: 'relay_budget_exceeded_total',
+      help: 'Stage budgets missed, by stage and the action taken',
+      labelNames: ['stage', 'action'] as const,
+      registers: r,
+    }),
+    waitingFirstToken: new Gauge({
+      name: 'relay_waiting_first_token',
+      help: 'LLM calls sent that have not produced a token yet',
+      registers: r,
+    }),
+    llmTokens: new Counter({
+      name: 'relay_llm_tokens_total',
+      help: 'LLM tokens reported by the model, by direction (prompt, completion)',
+      labelNames: ['direction'] as const,
+      registers: r,
+    }),
+    turns: new Counter({
+      name: 'relay_turns_total',
+      help: 'Turns completed, by outcome (done, interrupted, failed)',
+      labelNames: ['outcome'] as const,
+      registers: r,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
