@@ -26,11 +26,20 @@ export class BudgetWatch {
       return;
     }
     this.disarm(stage);
+    this.#schedule(stage, budgetMs, startMs);
+  }
+
+  #schedule(stage: StageName, budgetMs: number, startMs: number): void {
     const delayMs = Math.max(0, startMs + budgetMs - nowMs());
     const timer = setTimeout(() => {
+      // Timers may fire a fraction of a ms early against the monotonic clock.
+      if (nowMs() < startMs + budgetMs) {
+        this.#schedule(stage, budgetMs, startMs);
+        return;
+      }
       this.#timers.delete(stage);
       this.#onExpire(stage, budgetMs, nowMs() - startMs);
-    }, delayMs);
+    }, Math.ceil(delayMs));
     timer.unref();
     this.#timers.set(stage, timer);
   }

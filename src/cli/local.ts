@@ -1,0 +1,121 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { loadPipelines } from '../config/pipelines.js';
+import { Ticker } from '../core/ticker.js';
+import type { TurnMetrics } from '../frames/events.js';
+import type { OutputFrame } from '../frames/frames.js';
+import { feedRealtime } from '../media/frame-feeder.js';
+import { silence } from '../media/pcm.js';
+import { decodeWav, encodeWav, toMono } from '../media/wav.js';
+import { createMetrics } from '../observability/metrics.js';
+import { silentLogger } from '../observability/logger.js';
+import { SessionPipeline } from '../pipeline/session-pipeline.js';
+import { formatWaterfall } from '../pipeline/turn-metrics.js';
+import { startEmbeddedEngines } from '../server/embedded-engines.js';
+import { StageClients } from '../stages/stage-clients.js';
+import { scriptedAudio } from '../testing/speech-script.js';
+import { placeFrames } from './reply-audio.js';
+
+export interface LocalRunOptions {
+  pipelinesDir: string;
+  pipeline: string;
+  wav: string | undefined;
+  out: string;
+  /** Trailing silence appended so the last utterance reaches its endpoint. */
+  tailMs: number;
+  print(line: string): void;
+}
+
+/** Run one session through the pipeline in-process from a WAV file (or a generated demo). */
+export async function runLocal(o: LocalRunOptions): Promise<TurnMetrics[]> {
+  const pipelines = await loadPipelines(o.pipelinesDir);
+  const config = pipelines.get(o.pipeline);
+  if (config === undefined) {
+    throw new Error(`unknown pipeline "${o.pipeline}" (have: ${[...pipelines.keys()].join(', ')})`);
+  }
+  const rate = config.audio.sampleRateHz;
+  let pcm: Buffer;
+  if (o.wav === undefined) {
+    pcm = scriptedAudio(
+      [{ silenceMs: 300 }, { speechMs: 900 }, { silenceMs: 4000 }, { speechMs: 700 }],
+      rate,
+    ).pcm;
+    o.print(`input: generated demo speech (2 utterances), ${rate} Hz`);
+  } else {
+    const wav = toMono(decodeWav(await readFile(o.wav)));
+    if (wav.sampleRateHz !== rate) {
+      throw new Error(
+        `${o.wav}: sample rate ${wav.sampleRateHz} Hz, pipeline "${config.name}" needs ${rate} Hz`,
+      );
+    }
+    pcm = wav.data;
+    o.print(`input: ${o.wav}, ${((pcm.length / 2 / rate) * 1000).toFixed(0)} ms at ${rate} Hz`);
+  }
+  pcm = Buffer.concat([pcm, silence(o.tailMs, rate)]);
+
+  const engines = await startEmbeddedEngines();
+  const clients = new StageClients({ embedded: engines.targets });
+  const ticker = new Ticker(20);
+  const frames: OutputFrame[] = [];
+  const turns: TurnMetrics[] = [];
+  let pending = 0;
+  let idle: (() => void) | undefined;
+  const pipeline = new SessionPipeline({
+    sessionId: 'cli',
+    config,
+    deps: { clients, ticker, metrics: createMetrics(), logger: silentLogger() },
+    onAudio: (f) => frames.push(f),
+    onEvent: (ev) => {
+      switch (ev.type) {
+        case 'transcript.final':
+          pending++;
+          o.print(`you:    ${ev.text}`);
+          break;
+        case 'response.done':
+          o.print(`agent:  ${ev.text}`);
+          break;
+        case 'response.interrupted':
+          o.print(`agent (interrupted, heard): ${ev.heardText}`);
+          break;
+        case 'budget.exceeded':
+          o.print(
+            `budget exceeded: ${ev.stage} ${ev.elapsedMs.toFixed(0)} ms > ${ev.budgetMs} ms (${ev.action})`,
+          );
+          break;
+        case 'error':
+          o.print(`error: ${ev.code} ${ev.message}`);
+          break;
+        case 'turn.metrics':
+          turns.push(ev);
+          o.print(formatWaterfall(ev));
+          pending--;
+          if (pending === 0) {
+            idle?.();
+          }
+          break;
+        default:
+          break;
+      }
+    },
+  });
+  const startMs = Date.now();
+  try {
+    pipeline.start();
+    await feedRealtime(pcm, { sampleRateHz: rate, ticker, onFrame: (f) => pipeline.pushAudio(f) });
+    if (pending > 0) {
+      await new Promise<void>((resolve) => {
+        idle = resolve;
+      });
+    }
+  } finally {
+    pipeline.close();
+    clients.close();
+    ticker.stop();
+    await engines.close();
+  }
+  const reply = placeFrames(frames, rate);
+  await writeFile(o.out, encodeWav({ sampleRateHz: rate, channels: 1, data: reply }));
+  o.print(
+    `reply audio: ${o.out} (${((reply.length / 2 / rate) * 1000).toFixed(0)} ms, ${frames.length} frames) in ${Date.now() - startMs} ms`,
+  );
+  return turns;
+}

@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FRAME_MS } from '../frames/frames.js';
+import { feedRealtime } from '../media/frame-feeder.js';
+import { scriptedAudio } from '../testing/speech-script.js';
+import {
+  startPipelineHarness,
+  testPipeline,
+  type PipelineHarness,
+} from '../testing/pipeline-harness.js';
+
+const RATE = 16000;
+// The sim latency profile of this test (sent to the embedded sims through the pipeline).
+const P = { silenceMs: 300, finalDelayMs: 100, ttftMs: 120, interTokenMs: 10, firstAudioMs: 60 };
+const LEAD_MS = 60;
+const TRANSCRIPTS = ['hello there', 'what time is it', 'thank you'];
+
+const PIPELINE = `
+stages:
+  stt:
+    endpoints: [embedded]
+    budgetMs: 1500
+    endpointing: { silenceMs: ${P.silenceMs} }
+    options: { transcripts: "${TRANSCRIPTS.join('|')}" }
+    sim: { finalDelayMs: ${P.finalDelayMs} }
+  llm:
+    endpoints: [embedded]
+    budgetMs: 2000
+    instructions: Be brief.
+    sim: { ttftMs: ${P.ttftMs}, interTokenMs: ${P.interTokenMs} }
+  tts:
+    endpoints: [embedded]
+    budgetMs: 1000
+    sim: { firstAudioMs: ${P.firstAudioMs}, realTimeFactor: 0.2, msPerChar: 15 }
+output: { leadMs: ${LEAD_MS} }
+`;
+
+let h: PipelineHarness;
+beforeAll(async () => {
+  h = await startPipelineHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+describe('session pipeline over real sim gRPC stages', () => {
+  it('turns a recording with several utterances into ordered turns with history, paced audio and metrics', async () => {
+    const { pipeline, log, frames } = h.session(testPipeline(PIPELINE));
+    pipeline.start();
+    const audio = scriptedAudio(
+      [
+        { silenceMs: 200 },
+        { speechMs: 600 },
+        { silenceMs: 1400 },
+        { speechMs: 500 },
+        { silenceMs: 1400 },
+        { speechMs: 700 },
+        { silenceMs: 600 },
+      ],
+      RATE,
+    );
+    await feedRealtime(audio.pcm, {
+      sampleRateHz: RATE,
+      ticker: h.ticker,
+      onFrame: (f) => pipeline.pushAudio(f),
+    });
+    await log.waitFor('turn.metrics', () => true, 15_000, 3);
+
+    // Transcripts in order, one turn each.
+    expect(log.of('transcript.final').map((e) => e.text)).toEqual(TRANSCRIPTS);
+    expect(log.of('response.done').map((e) => e.text)).toEqual(
+      TRANSCRIPTS.map((t) => `You said: ${t}.`),
+    );
+
+    // Each LLM request carries the conversation so far.
+    const requests = h.sim.llm.requests.all.filter((r) => r.sessionId === pipeline.sessionId);
+    expect(requests.map((r) => r.messages.map((m) => `${m.role}:${m.content}`))).toEqual([
+      ['SYSTEM:Be brief.', 'USER:hello there'],
+      [
+        'SYSTEM:Be brief.',
+        'USER:hello there',
+        'ASSISTANT:You said: hello there.',
+        'USER:what time is it',
+      ],
+      [
+        'SYSTEM:Be brief.',
+        'USER:hello there',
+        'ASSISTANT:You said: hello there.',
+        'USER:what time is it',
+        'ASSISTANT:You said: what time is it.',
+        'USER:thank you',
+      ],
+    ]);
+
+    // Reply audio: contiguous sequence numbers, each turn's frames in order, paced in real time.
+    expect(frames.map((f) => f.seq)).toEqual(frames.map((_, i) => i));
+    for (const turnId of new Set(frames.map((f) => f.turnId))) {
+      const tf = frames.filter((f) => f.turnId === turnId);
+      const t0 = tf[0]!.sentTsMs;
+      tf.forEach((f, i) => {
+        expect(f.turnAudioEndMs).toBe((i + 1) * FRAME_MS);
+        // Never ahead of real time by more than the lead (1 ms of clock rounding allowed).
+        expect(f.sentTsMs - t0).toBeGreaterThanOrEqual(i * FRAME_MS - LEAD_MS - 1);
+      });
+      // The reply's alignment reaches the whole text by its last frame.
+      const done = log.of('response.done').find((d) => d.turnId === turnId)!;
+      expect(tf.at(-1)!.textEnd).toBe(done.text.length);
+    }
+
+    // Each turn's waterfall agrees with the sim profile. Lower bounds are exact
+    // (nothing can be faster than the profile); upper bounds only catch gross errors.
+    const metrics = log.of('turn.metrics');
+    expect(metrics).toHaveLength(3);
+    for (const m of metrics) {
+      expect(m.speechEndTsMs).not.toBeNull();
+      expect(m.endpointMs!).toBeGreaterThanOrEqual(P.silenceMs - FRAME_MS);
+      expect(m.sttFinalMs!).toBeGreaterThanOrEqual(P.silenceMs + P.finalDelayMs - FRAME_MS);
+      expect(m.sttFinalMs!).toBeLessThan(P.silenceMs + P.finalDelayMs + 1000);
+      expect(m.sttFinalMs!).toBeGreaterThanOrEqual(m.endpointMs!);
+      expect(m.llmTtftMs!).toBeGreaterThanOrEqual(P.ttftMs - 1);
+      expect(m.llmTtftMs!).toBeLessThan(P.ttftMs + 1000);
+      expect(m.ttsTtfaMs!).toBeGreaterThanOrEqual(P.firstAudioMs - 1);
+      expect(m.ttsTtfaMs!).toBeLessThan(P.firstAudioMs + 1000);
+      expect(m.voiceToVoiceMs!).toBeGreaterThanOrEqual(m.sttFinalMs! + m.llmTtftMs! + m.ttsTtfaMs!);
+      expect(m.budgetsExceeded).toEqual([]);
+      expect(m.completionTokens).toBeGreaterThan(0);
+    }
+
+    // The same figures reach prom-client.
+    const text = await h.metrics.registry.metrics();
+    expect(text).toMatch(/relay_llm_ttft_seconds_count 3/);
+    expect(text).toMatch(/relay_voice_to_voice_seconds_count\{kind="relay"\} 3/);
+    pipeline.close();
+  }, 30_000);
+
+  it('answers typed input without audio', async () => {
+    const { pipeline, log } = h.session(testPipeline(PIPELINE));
+    pipeline.start();
+    pipeline.inputText('ping');
+    const done = await log.waitFor('response.done');
+    expect(done.text).toBe('You said: ping.');
+    const m = await log.waitFor('turn.metrics');
+    expect(m.speechEndTsMs).toBeNull();
+    expect(m.voiceToVoiceMs).toBeNull();
+    pipeline.close();
+  });
+});
