@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { runConnect } from './connect.js';
 import { runLocal } from './local.js';
 
 const USAGE = `usage: npm run cli -- <command> [options]
@@ -10,6 +11,12 @@ commands:
             --out FILE         reply audio WAV (default reply.wav)
             --pipeline NAME    pipeline name (default "default")
             --pipelines DIR    pipelines folder (default ./pipelines)
+  connect   stream a WAV to a running relay over protocol v1 (WebSocket)
+            --url URL          media listener (default ws://127.0.0.1:8080)
+            --gateway URL      gateway, for a dev token (default http://127.0.0.1:8081)
+            --token TOKEN      client credential (default: POST /v1/tokens/dev)
+            --via MODE         header | subprotocol | query (default header)
+            --wav FILE, --out FILE, --pipeline NAME as above
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -27,6 +34,36 @@ async function main(argv: string[]): Promise<number> {
     await runLocal({
       pipelinesDir: values.pipelines,
       pipeline: values.pipeline,
+      wav: values.wav,
+      out: values.out,
+      tailMs: 2000,
+      print: (line) => console.log(line),
+    });
+    return 0;
+  }
+  if (command === 'connect') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        url: { type: 'string', default: 'ws://127.0.0.1:8080' },
+        gateway: { type: 'string', default: 'http://127.0.0.1:8081' },
+        token: { type: 'string' },
+        via: { type: 'string', default: 'header' },
+        wav: { type: 'string' },
+        out: { type: 'string', default: 'reply.wav' },
+        pipeline: { type: 'string', default: 'default' },
+      },
+    });
+    const via = values.via;
+    if (via !== 'header' && via !== 'subprotocol' && via !== 'query') {
+      throw new Error('--via must be header, subprotocol or query');
+    }
+    await runConnect({
+      url: values.url,
+      gateway: values.gateway,
+      pipeline: values.pipeline,
+      token: values.token ?? process.env['VOICE_RELAY_TOKEN'],
+      via,
       wav: values.wav,
       out: values.out,
       tailMs: 2000,

@@ -87,7 +87,7 @@ export const pipelineSchema = z
     output: z
       .strictObject({
         /** Audio kept in flight ahead of real time, so playback never starves. */
-        leadMs: z.number().int().min(0).max(1_000).default(60),
+        leadMs: z.number().int().min(0).max(120_000).default(60),
         /** Reply audio buffered in the relay before TTS is backpressured. */
         maxBufferedMs: z.number().int().min(200).max(120_000).default(30_000),
       })

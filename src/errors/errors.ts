@@ -48,7 +48,12 @@ export const ERROR_CODES = {
   RELAY_ERR_CONFIG: { http: 400, ws: 4003, grpc: GrpcStatus.FAILED_PRECONDITION, retryable: false },
   RELAY_ERR_DRAINING: { http: 503, ws: 1001, grpc: GrpcStatus.UNAVAILABLE, retryable: true },
   RELAY_ERR_OVERLOADED: { http: 503, ws: 1013, grpc: GrpcStatus.UNAVAILABLE, retryable: true },
-  RELAY_ERR_STORE_UNAVAILABLE: { http: 503, ws: 1013, grpc: GrpcStatus.UNAVAILABLE, retryable: true },
+  RELAY_ERR_STORE_UNAVAILABLE: {
+    http: 503,
+    ws: 1013,
+    grpc: GrpcStatus.UNAVAILABLE,
+    retryable: true,
+  },
   RELAY_ERR_STAGE_UNAVAILABLE: {
     http: 502,
     ws: 1011,

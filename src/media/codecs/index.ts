@@ -1,0 +1,2 @@
+export * from './g711.js';
+export * from './codec.js';

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RelayClient } from '../client/relay-client.js';
+import { startRedisServer } from '../state/redis-harness.js';
+import { TEST_ADMIN_KEY, startTestRelay, testToken, wsUrl } from '../testing/relay-harness.js';
+import type { Relay } from './relay.js';
+
+let redis: Awaited<ReturnType<typeof startRedisServer>>;
+let a: Relay;
+let b: Relay;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  a = await startTestRelay({ redisUrl: redis.url, nodeId: 'node-a' });
+  b = await startTestRelay({ redisUrl: redis.url, nodeId: 'node-b' });
+});
+afterAll(async () => {
+  await a?.close();
+  await b?.close();
+  await redis?.stop();
+});
+
+const admin = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
+
+/** Poll the gateway until the condition holds (bounded), instead of sleeping. */
+async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) {
+      return v;
+    }
+    if (Date.now() > deadline) {
+      throw new Error('condition not met in time');
+    }
+    await new Promise<void>((r) => setTimeout(r, 25));
+  }
+}
+
+describe('two relays sharing one redis-server', () => {
+  it('DELETE /v1/sessions/:id on one gateway ends a session owned by the other node', async () => {
+    const c = await RelayClient.connect({
+      url: wsUrl(b),
+      pipeline: 'default',
+      token: await testToken(),
+    });
+    const ready = await c.log.waitFor('session.ready');
+    const record = await until(async () => {
+      const res = await fetch(`${a.gatewayUrl}/v1/sessions/${ready.sessionId}`, { headers: admin });
+      return res.status === 200 ? ((await res.json()) as { node: string }) : undefined;
+    });
+    expect(record.node).toBe('node-b');
+    const listed = await fetch(`${a.gatewayUrl}/v1/sessions?tenant=acme`, { headers: admin });
+    expect(JSON.stringify(await listed.json())).toContain(ready.sessionId);
+    const del = await fetch(`${a.gatewayUrl}/v1/sessions/${ready.sessionId}`, {
+      method: 'DELETE',
+      headers: admin,
+    });
+    expect(del.status).toBe(202);
+    const closing = await c.log.waitFor('session.closing');
+    expect(closing.reason).toContain('terminated');
+    expect((await c.closed).code).toBe(1000);
+    await until(async () =>
+      (await fetch(`${a.gatewayUrl}/v1/sessions/${ready.sessionId}`, { headers: admin })).status ===
+      404
+        ? true
+        : undefined,
+    );
+    expect(b.sessions?.size).toBe(0);
+  });
+
+  it('enforces the per-credential session limit across both nodes', async () => {
+    await a.close();
+    await b.close();
+    a = await startTestRelay({
+      redisUrl: redis.url,
+      nodeId: 'node-a',
+      limits: { maxSessionsPerKey: 1 },
+    });
+    b = await startTestRelay({
+      redisUrl: redis.url,
+      nodeId: 'node-b',
+      limits: { maxSessionsPerKey: 1 },
+    });
+    const token = await testToken({ subject: 'one-only' });
+    const c = await RelayClient.connect({ url: wsUrl(a), pipeline: 'default', token });
+    const refused = await RelayClient.connect({ url: wsUrl(b), pipeline: 'default', token }).then(
+      () => 0,
+      (e: { status?: number }) => e.status ?? -1,
+    );
+    expect(refused).toBe(429);
+    await c.close();
+  });
+});

@@ -1,0 +1,320 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from 'pino';
+import type { Authenticator } from '../auth/authenticator.js';
+import { SCOPES, type Principal } from '../auth/principal.js';
+import { WS_SUBPROTOCOL } from '../auth/extract.js';
+import type { PipelineRegistry } from '../config/pipeline-registry.js';
+import type { PipelineConfig } from '../config/pipeline-schema.js';
+import { nowMs } from '../core/clock.js';
+import { RelayError, toRelayError } from '../errors/errors.js';
+import { httpStatusOf } from '../errors/map.js';
+import { bytesPerFrame } from '../frames/frames.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Admission, SessionManager } from '../session/session-manager.js';
+import type { RelaySession } from '../session/relay-session.js';
+import { ClientClock } from '../transports/ws/client-clock.js';
+import { parseClientEvent } from '../transports/ws/client-events.js';
+import { decodeFrame } from '../transports/ws/wire.js';
+import {
+  DEFAULT_WS_BACKPRESSURE,
+  WsTransport,
+  type WsBackpressurePolicy,
+} from '../transports/ws/ws-transport.js';
+
+export interface MediaServerOptions {
+  sessions: SessionManager;
+  pipelines: PipelineRegistry;
+  authenticator: Authenticator;
+  metrics: Metrics;
+  logger: Logger;
+  /** Allowed Origin values for browser upgrades; empty = any origin. */
+  allowedOrigins: readonly string[];
+  /** Largest WebSocket message accepted (bytes); bigger closes with 1009. */
+  maxPayloadBytes: number;
+  /** Ping interval; a peer that misses one pong is terminated. */
+  heartbeatMs: number;
+  /** Messages per second a client may send (token bucket, burst = 2 s worth). */
+  maxMessagesPerSecond: number;
+  backpressure?: WsBackpressurePolicy;
+}
+
+const SESSIONS_PATH = '/v1/sessions';
+
+/**
+ * The media listener: only upgrades. Authentication, authorization and admission run
+ * in the HTTP `upgrade` handler; a refusal writes a status and a JSON body and destroys
+ * the socket before any handshake, so no frame is ever read from a stranger.
+ */
+export class MediaServer {
+  readonly #o: MediaServerOptions;
+  readonly #http: Server;
+  readonly #wss: WebSocketServer;
+  readonly #alive = new WeakMap<WebSocket, boolean>();
+  readonly #sockets = new Set<WebSocket>();
+  #heartbeat: NodeJS.Timeout | undefined;
+  #draining = false;
+
+  constructor(o: MediaServerOptions) {
+    this.#o = o;
+    this.#http = createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'application/json', upgrade: 'websocket' });
+      res.end(
+        JSON.stringify({
+          error: {
+            code: 'RELAY_ERR_BAD_REQUEST',
+            message: 'this listener only accepts WebSocket upgrades',
+          },
+        }),
+      );
+    });
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: o.maxPayloadBytes,
+      clientTracking: false,
+      handleProtocols: (protocols) => (protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
+    });
+    this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      void this.#onUpgrade(req, socket, head);
+    });
+  }
+
+  get httpServer(): Server {
+    return this.#http;
+  }
+
+  async listen(port: number, host: string): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.#http.once('error', reject);
+      this.#http.listen(port, host, () => {
+        this.#http.off('error', reject);
+        resolve();
+      });
+    });
+    this.#heartbeat = setInterval(() => this.#beat(), this.#o.heartbeatMs);
+    this.#heartbeat.unref();
+    return this.#http.address() as AddressInfo;
+  }
+
+  /** New upgrades get 503 from now on. */
+  startDrain(): void {
+    this.#draining = true;
+  }
+
+  async close(): Promise<void> {
+    if (this.#heartbeat !== undefined) {
+      clearInterval(this.#heartbeat);
+    }
+    for (const ws of this.#sockets) {
+      ws.terminate();
+    }
+    await new Promise<void>((resolve) => {
+      this.#http.close(() => resolve());
+      this.#http.closeAllConnections();
+    });
+  }
+
+  #refuse(socket: Duplex, err: RelayError): void {
+    const status = httpStatusOf(err);
+    this.#o.metrics.upgrades.labels(String(status)).inc();
+    const body = JSON.stringify({ error: { code: err.code, message: err.message } });
+    const headers = [
+      `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`,
+      'Content-Type: application/json',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      'Connection: close',
+    ];
+    const retryAfterMs = err.details?.['retryAfterMs'];
+    if (status === 429 || status === 503) {
+      headers.push(
+        `Retry-After: ${Math.max(1, Math.ceil((typeof retryAfterMs === 'number' ? retryAfterMs : 1000) / 1000))}`,
+      );
+    }
+    if (socket.writable) {
+      socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
+    }
+    socket.destroy();
+  }
+
+  async #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => undefined);
+    let admission: Admission | undefined;
+    try {
+      const url = new URL(req.url ?? '/', 'http://relay.invalid');
+      if (url.pathname !== SESSIONS_PATH) {
+        throw new RelayError('RELAY_ERR_NOT_FOUND', `no upgrade endpoint at ${url.pathname}`);
+      }
+      if (this.#draining || this.#o.sessions.draining) {
+        throw new RelayError('RELAY_ERR_DRAINING', 'relay is draining; reconnect to another node');
+      }
+      if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+        throw new RelayError('RELAY_ERR_BAD_REQUEST', 'expected Upgrade: websocket');
+      }
+      const pipelineName = url.searchParams.get('pipeline');
+      if (pipelineName === null || pipelineName === '') {
+        throw new RelayError('RELAY_ERR_BAD_REQUEST', 'missing ?pipeline=NAME');
+      }
+      const auth = await this.#o.authenticator.authenticateRequest({
+        headers: req.headers,
+        url: req.url ?? '/',
+      });
+      const config = this.#o.pipelines.get(pipelineName);
+      if (config === undefined) {
+        throw new RelayError('RELAY_ERR_NOT_FOUND', `unknown pipeline "${pipelineName}"`);
+      }
+      this.#o.authenticator.authorize(auth.principal, {
+        scope: SCOPES.SESSION_CREATE,
+        pipeline: pipelineName,
+      });
+      this.#checkOrigin(req);
+      if (auth.subprotocol && !offered(req, WS_SUBPROTOCOL)) {
+        throw new RelayError(
+          'RELAY_ERR_BAD_REQUEST',
+          `subprotocol credentials need "${WS_SUBPROTOCOL}" offered too`,
+        );
+      }
+      admission = await this.#o.sessions.admit(auth.principal);
+      const adm = admission;
+      if (socket.destroyed) {
+        this.#o.sessions.release(adm);
+        return;
+      }
+      this.#wss.handleUpgrade(req, socket, head, (ws) => {
+        this.#o.metrics.upgrades.labels('ok').inc();
+        this.#onConnection(ws, adm, config, auth.principal);
+      });
+    } catch (err) {
+      if (admission !== undefined) {
+        this.#o.sessions.release(admission);
+      }
+      const e = toRelayError(err);
+      if (e.code === 'RELAY_ERR_INTERNAL') {
+        this.#o.logger.error({ err: e.message }, 'upgrade failed');
+      }
+      this.#refuse(socket, e);
+    }
+  }
+
+  #checkOrigin(req: IncomingMessage): void {
+    const allowed = this.#o.allowedOrigins;
+    const origin = req.headers.origin;
+    if (allowed.length > 0 && origin !== undefined && !allowed.includes(origin)) {
+      throw new RelayError('RELAY_ERR_FORBIDDEN', 'origin not allowed');
+    }
+  }
+
+  #onConnection(
+    ws: WebSocket,
+    admission: Admission,
+    config: PipelineConfig,
+    principal: Principal,
+  ): void {
+    this.#sockets.add(ws);
+    this.#alive.set(ws, true);
+    ws.on('pong', () => this.#alive.set(ws, true));
+    const holder: { session?: RelaySession } = {};
+    const transport = new WsTransport(
+      ws,
+      this.#o.metrics,
+      this.#o.backpressure ?? DEFAULT_WS_BACKPRESSURE,
+      () => holder.session?.end(4008, 'client too slow to read audio'),
+    );
+    const s = this.#o.sessions.create(admission, config, principal, transport);
+    holder.session = s;
+    const clock = new ClientClock();
+    const frameBytes = bytesPerFrame(config.audio.sampleRateHz);
+    const rate = this.#o.maxMessagesPerSecond;
+    let tokens = rate * 2;
+    let lastRefill = nowMs();
+    const metrics = this.#o.metrics;
+    const badFrames = metrics.framesDropped.labels('bad_frame');
+    const rateDropped = metrics.framesDropped.labels('rate_limited');
+    let overRate = 0;
+
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      const now = nowMs();
+      tokens = Math.min(rate * 2, tokens + ((now - lastRefill) * rate) / 1000);
+      lastRefill = now;
+      if (tokens < 1) {
+        rateDropped.inc();
+        if (++overRate > rate) {
+          s.end(1008, 'message rate limit exceeded');
+        }
+        return;
+      }
+      tokens -= 1;
+      overRate = 0;
+      if (isBinary) {
+        const f = decodeFrame(data);
+        if ('error' in f || f.payload.length !== frameBytes) {
+          badFrames.inc();
+          transport.sendEvent({
+            type: 'error',
+            code: 'RELAY_ERR_PROTOCOL',
+            message:
+              'error' in f
+                ? f.error
+                : `audio payload must be ${frameBytes} bytes (20 ms PCM16 at ${config.audio.sampleRateHz} Hz)`,
+          });
+          return;
+        }
+        metrics.framesIn.inc();
+        s.pushFrame({
+          seq: f.seq,
+          captureTsMs: clock.map(f.timestampMs, now),
+          arrivalTsMs: now,
+          payload: f.payload,
+          concealed: false,
+        });
+        return;
+      }
+      const parsed = parseClientEvent(data.toString('utf8'));
+      if (!parsed.ok) {
+        transport.sendEvent({ type: 'error', code: 'RELAY_ERR_PROTOCOL', message: parsed.message });
+        return;
+      }
+      s.handleClientEvent(parsed.event);
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws closes the socket itself (1009 for oversized messages, 1002 for bad frames).
+      this.#o.logger.debug({ sessionId: s.id, code: err.code }, 'websocket error');
+    });
+    ws.on('close', (code: number) => {
+      this.#sockets.delete(ws);
+      s.transportClosed(code, 'peer closed');
+    });
+  }
+
+  #beat(): void {
+    for (const ws of this.#sockets) {
+      if (this.#alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      this.#alive.set(ws, false);
+      ws.ping();
+    }
+  }
+}
+
+function offered(req: IncomingMessage, protocol: string): boolean {
+  const h = req.headers['sec-websocket-protocol'];
+  return h !== undefined && h.split(',').some((p) => p.trim() === protocol);
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};

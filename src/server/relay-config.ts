@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, type ConfigProblem } from '../config/pipelines.js';
+
+/**
+ * Process configuration, validated once at start. Sources, later ones winning:
+ * defaults < config file (--config FILE, YAML or JSON) < environment (VOICE_RELAY_*)
+ * < command-line flags. The result is frozen and passed in explicitly.
+ */
+export const relayConfigSchema = z.strictObject({
+  role: z.enum(['all', 'media', 'gateway']).default('all'),
+  nodeId: z.string().min(1).max(64).optional(),
+  host: z.string().default('127.0.0.1'),
+  mediaPort: z.number().int().min(0).max(65535).default(8080),
+  gatewayHost: z.string().default('127.0.0.1'),
+  gatewayPort: z.number().int().min(0).max(65535).default(8081),
+  pipelinesDir: z.string().default('pipelines'),
+  /** redis://… for fleets; absent = in-memory state (single process). */
+  redisUrl: z.string().url().optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Admin credentials for the gateway (comma-separated in env/flags). */
+  adminKeys: z.array(z.string().min(32)).default([]),
+  jwt: z
+    .strictObject({
+      hs256Secret: z.string().min(32).optional(),
+      jwksFile: z.string().optional(),
+      jwksUrl: z.string().url().optional(),
+      issuer: z.string().optional(),
+      audience: z.string().optional(),
+    })
+    .prefault({}),
+  apiKeyPepper: z.string().min(16).optional(),
+  /** Development only: mint client tokens without credentials (POST /v1/tokens/dev). */
+  devTokens: z.boolean().default(false),
+  allowedOrigins: z.array(z.string()).default([]),
+  limits: z
+    .strictObject({
+      maxSessions: z.number().int().positive().default(2000),
+      maxSessionsPerKey: z.number().int().positive().default(100),
+      connectsPerMinute: z.number().int().positive().default(600),
+      maxPayloadBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(16 * 1024 * 1024)
+        .default(64 * 1024),
+      maxMessagesPerSecond: z.number().int().positive().default(200),
+      /** WebSocket send backlog above which reply audio is dropped (counted). */
+      wsDropAudioAboveBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(64 * 1024),
+      /** Send backlog at which a client that does not read is closed with 4008. */
+      wsCloseAboveBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(1024 * 1024),
+      /** How long a client may stay above the drop threshold before it is closed. */
+      wsMaxSlowMs: z.number().int().positive().default(5_000),
+    })
+    .prefault({}),
+  heartbeatMs: z.number().int().min(1000).default(15_000),
+  drainGraceMs: z.number().int().min(0).default(10_000),
+});
+
+export type RelayConfig = z.infer<typeof relayConfigSchema>;
+
+const ENV: Record<string, (v: string, into: Record<string, unknown>) => void> = {
+  VOICE_RELAY_ROLE: (v, o) => (o['role'] = v),
+  VOICE_RELAY_NODE_ID: (v, o) => (o['nodeId'] = v),
+  VOICE_RELAY_HOST: (v, o) => (o['host'] = v),
+  VOICE_RELAY_MEDIA_PORT: (v, o) => (o['mediaPort'] = Number(v)),
+  VOICE_RELAY_GATEWAY_HOST: (v, o) => (o['gatewayHost'] = v),
+  VOICE_RELAY_GATEWAY_PORT: (v, o) => (o['gatewayPort'] = Number(v)),
+  VOICE_RELAY_PIPELINES: (v, o) => (o['pipelinesDir'] = v),
+  VOICE_RELAY_REDIS_URL: (v, o) => (o['redisUrl'] = v),
+  VOICE_RELAY_LOG_LEVEL: (v, o) => (o['logLevel'] = v),
+  VOICE_RELAY_ADMIN_KEYS: (v, o) => (o['adminKeys'] = splitList(v)),
+  VOICE_RELAY_JWT_SECRET: (v, o) => (obj(o, 'jwt')['hs256Secret'] = v),
+  VOICE_RELAY_JWKS_FILE: (v, o) => (obj(o, 'jwt')['jwksFile'] = v),
+  VOICE_RELAY_JWKS_URL: (v, o) => (obj(o, 'jwt')['jwksUrl'] = v),
+  VOICE_RELAY_API_KEY_PEPPER: (v, o) => (o['apiKeyPepper'] = v),
+  VOICE_RELAY_DEV_TOKENS: (v, o) => (o['devTokens'] = v === '1' || v === 'true'),
+  VOICE_RELAY_ALLOWED_ORIGINS: (v, o) => (o['allowedOrigins'] = splitList(v)),
+};
+
+function splitList(v: string): string[] {
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function obj(o: Record<string, unknown>, key: string): Record<string, unknown> {
+  const v = o[key];
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    return v as Record<string, unknown>;
+  }
+  const fresh: Record<string, unknown> = {};
+  o[key] = fresh;
+  return fresh;
+}
+
+export function loadRelayConfig(argv: string[], env: NodeJS.ProcessEnv): Readonly<RelayConfig> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      config: { type: 'string' },
+      role: { type: 'string' },
+      'node-id': { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'gateway-host': { type: 'string' },
+      'gateway-port': { type: 'string' },
+      pipelines: { type: 'string' },
+      redis: { type: 'string' },
+      'log-level': { type: 'string' },
+      'admin-keys': { type: 'string' },
+      'jwt-secret': { type: 'string' },
+      'dev-tokens': { type: 'boolean' },
+    },
+  });
+  let raw: Record<string, unknown> = {};
+  const source = values.config ?? env['VOICE_RELAY_CONFIG'];
+  if (source !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(readFileSync(source, 'utf8'));
+    } catch (err) {
+      throw new ConfigError([
+        { file: source, field: '', message: (err as Error).message.split('\n')[0] ?? 'unreadable' },
+      ]);
+    }
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      raw = parsed as Record<string, unknown>;
+    } else if (parsed !== null && parsed !== undefined) {
+      throw new ConfigError([{ file: source, field: '', message: 'expected a mapping' }]);
+    }
+  }
+  for (const [name, apply] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') {
+      apply(v, raw);
+    }
+  }
+  const flag = (k: string, v: unknown): void => {
+    if (v !== undefined) {
+      raw[k] = v;
+    }
+  };
+  flag('role', values.role);
+  flag('nodeId', values['node-id']);
+  flag('host', values.host);
+  flag('mediaPort', values.port === undefined ? undefined : Number(values.port));
+  flag('gatewayHost', values['gateway-host']);
+  flag(
+    'gatewayPort',
+    values['gateway-port'] === undefined ? undefined : Number(values['gateway-port']),
+  );
+  flag('pipelinesDir', values.pipelines);
+  flag('redisUrl', values.redis);
+  flag('logLevel', values['log-level']);
+  flag(
+    'adminKeys',
+    values['admin-keys'] === undefined ? undefined : splitList(values['admin-keys']),
+  );
+  flag('devTokens', values['dev-tokens']);
+  if (values['jwt-secret'] !== undefined) {
+    obj(raw, 'jwt')['hs256Secret'] = values['jwt-secret'];
+  }
+  const r = relayConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const file = source ?? '(flags/environment)';
+    const problems: ConfigProblem[] = r.error.issues.map((i) => ({
+      file,
+      field: i.code === 'unrecognized_keys' ? i.keys.join(', ') : i.path.join('.'),
+      message: i.code === 'unrecognized_keys' ? 'unknown field' : i.message,
+    }));
+    throw new ConfigError(problems);
+  }
+  return Object.freeze(r.data);
+}

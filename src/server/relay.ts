@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { Authenticator } from '../auth/authenticator.js';
+import { assertAdminKeysValid } from '../auth/admin.js';
+import { PipelineRegistry } from '../config/pipeline-registry.js';
+import { Ticker } from '../core/ticker.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { StageClients, EMBEDDED_ENDPOINT } from '../stages/stage-clients.js';
+import { SessionManager } from '../session/session-manager.js';
+import { MemoryStateStore } from '../state/memory-store.js';
+import { RedisStateStore } from '../state/redis-store.js';
+import type { StateStore } from '../state/types.js';
+import { startGateway } from '../gateway/listen.js';
+import { startEmbeddedEngines, type EmbeddedEngines } from './embedded-engines.js';
+import { MediaServer } from './media-server.js';
+import type { RelayConfig } from './relay-config.js';
+
+export interface Relay {
+  readonly nodeId: string;
+  readonly metrics: Metrics;
+  readonly store: StateStore;
+  readonly pipelines: PipelineRegistry;
+  readonly sessions: SessionManager | undefined;
+  /** `host:port` of the media listener (role all/media). */
+  readonly mediaAddress: string | undefined;
+  /** Base URL of the management gateway (role all/gateway), e.g. http://127.0.0.1:8081. */
+  readonly gatewayUrl: string | undefined;
+  readonly engines: EmbeddedEngines | undefined;
+  /** Readiness false, new upgrades 503, sessions finish their turn within the grace, close 1001. */
+  drain(graceMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The dev-mode tenant that `POST /v1/tokens/dev` mints tokens for. */
+export const DEV_TENANT = 'dev';
+
+/**
+ * Compose a relay process from its config: state store, pipelines, embedded engines,
+ * stage clients, the media listener and/or the management gateway (by role).
+ */
+export async function startRelay(config: RelayConfig, logger: Logger): Promise<Relay> {
+  assertAdminKeysValid(config.adminKeys);
+  const nodeId = config.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const metrics = createMetrics(undefined, true);
+  const pipelines = await PipelineRegistry.load(config.pipelinesDir);
+  const store: StateStore =
+    config.redisUrl === undefined
+      ? new MemoryStateStore({ nodeId })
+      : new RedisStateStore({ url: config.redisUrl, nodeId });
+  const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
+  let ready = false;
+  let draining = false;
+  const hs256Secret =
+    config.jwt.hs256Secret ??
+    (config.devTokens ? randomBytes(32).toString('base64url') : undefined);
+  const jwt = {
+    ...(hs256Secret === undefined ? {} : { hs256Secret }),
+    ...(config.jwt.jwksFile === undefined ? {} : { jwksFile: config.jwt.jwksFile }),
+    ...(config.jwt.jwksUrl === undefined ? {} : { jwksUrl: config.jwt.jwksUrl }),
+    ...(config.jwt.issuer === undefined ? {} : { issuer: config.jwt.issuer }),
+    ...(config.jwt.audience === undefined ? {} : { audience: config.jwt.audience }),
+  };
+  const authenticator = new Authenticator({
+    keys: store,
+    ...(Object.keys(jwt).length > 0 ? { jwt } : {}),
+    ...(config.apiKeyPepper === undefined ? {} : { apiKeyPepper: config.apiKeyPepper }),
+  });
+
+  try {
+    let engines: EmbeddedEngines | undefined;
+    let sessions: SessionManager | undefined;
+    let media: MediaServer | undefined;
+    let mediaAddress: string | undefined;
+    if (config.role !== 'gateway') {
+      const usesEmbedded = pipelines
+        .list()
+        .some((p) => Object.values(p.stages).some((s) => s.endpoints.includes(EMBEDDED_ENDPOINT)));
+      if (usesEmbedded) {
+        engines = await startEmbeddedEngines();
+        cleanups.push(() => engines?.close());
+        logger.info({ engines: engines.kinds }, 'embedded engines started');
+      }
+      const clients = new StageClients(engines === undefined ? {} : { embedded: engines.targets });
+      const ticker = new Ticker(20, (err) =>
+        logger.error({ err: String(err) }, 'ticker listener failed'),
+      );
+      cleanups.push(() => {
+        clients.close();
+        ticker.stop();
+      });
+      sessions = new SessionManager({
+        nodeId,
+        store,
+        deps: { clients, ticker, metrics, logger: logger.child({ module: 'pipeline' }) },
+        limits: config.limits,
+        logger: logger.child({ module: 'session' }),
+      });
+      await sessions.start();
+      const sm = sessions;
+      cleanups.push(() => sm.close());
+      media = new MediaServer({
+        sessions,
+        pipelines,
+        authenticator,
+        metrics,
+        logger: logger.child({ module: 'media' }),
+        allowedOrigins: config.allowedOrigins,
+        maxPayloadBytes: config.limits.maxPayloadBytes,
+        heartbeatMs: config.heartbeatMs,
+        maxMessagesPerSecond: config.limits.maxMessagesPerSecond,
+        backpressure: {
+          dropAudioAboveBytes: config.limits.wsDropAudioAboveBytes,
+          closeAboveBytes: config.limits.wsCloseAboveBytes,
+          maxSlowMs: config.limits.wsMaxSlowMs,
+        },
+      });
+      const addr = await media.listen(config.mediaPort, config.host);
+      const m = media;
+      cleanups.push(() => m.close());
+      mediaAddress = `${addr.address}:${addr.port}`;
+    }
+    let gatewayUrl: string | undefined;
+    if (config.role !== 'media') {
+      const gw = await startGateway(
+        {
+          store,
+          pipelines,
+          registry: metrics.registry,
+          adminKeys: config.adminKeys,
+          authenticator,
+          ...(config.apiKeyPepper === undefined ? {} : { apiKeyPepper: config.apiKeyPepper }),
+          ready: () => ready && !draining,
+          logger,
+          nodeId,
+          ...(hs256Secret === undefined
+            ? {}
+            : {
+                tokens: {
+                  secret: hs256Secret,
+                  ...(config.devTokens
+                    ? {
+                        devMode: {
+                          tenant: DEV_TENANT,
+                          pipelines: pipelines.list().map((p) => p.name),
+                        },
+                      }
+                    : {}),
+                },
+              }),
+        },
+        { host: config.gatewayHost, port: config.gatewayPort },
+      );
+      cleanups.push(() => gw.close());
+      gatewayUrl = gw.address;
+    }
+    ready = true;
+    const s = sessions;
+    const mediaServer = media;
+    let closed: Promise<void> | undefined;
+    const close = (): Promise<void> =>
+      (closed ??= (async () => {
+        ready = false;
+        for (const c of cleanups.reverse()) {
+          await c();
+        }
+      })());
+    return {
+      nodeId,
+      metrics,
+      store,
+      pipelines,
+      sessions,
+      mediaAddress,
+      gatewayUrl,
+      engines,
+      async drain(graceMs) {
+        draining = true;
+        mediaServer?.startDrain();
+        await s?.drain(graceMs);
+      },
+      close,
+    };
+  } catch (err) {
+    for (const c of cleanups.reverse()) {
+      await c();
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,210 @@
+import type { Logger } from 'pino';
+import type { Principal } from '../auth/principal.js';
+import type { PipelineConfig } from '../config/pipeline-schema.js';
+import type { ServerEvent } from '../frames/events.js';
+import type { AudioFrame, OutputFrame } from '../frames/frames.js';
+import { nowMs } from '../core/clock.js';
+import { JitterAdapter } from '../media/jitter/jitter-adapter.js';
+import type { JitterStats } from '../media/jitter/jitter-buffer.js';
+import {
+  SessionPipeline,
+  type PipelineDeps,
+  type SessionPipelineStats,
+} from '../pipeline/session-pipeline.js';
+import type { ClientEvent } from '../transports/ws/client-events.js';
+
+/** What a session needs from its transport (WebSocket, WebRTC, a carrier). */
+export interface SessionTransport {
+  readonly kind: string;
+  /** Control lane: never dropped. */
+  sendEvent(event: ServerEvent): void;
+  /** Data lane: paced reply audio. */
+  sendAudio(frame: OutputFrame): void;
+  /** Close the connection with a protocol close code (idempotent). */
+  close(code: number, reason: string): void;
+  /** Called about once a second from the shared ticker (slow-consumer checks). */
+  poll?(nowMs: number): void;
+}
+
+export interface RelaySessionOptions {
+  id: string;
+  config: PipelineConfig;
+  principal: Principal;
+  transport: SessionTransport;
+  deps: PipelineDeps;
+  logger: Logger;
+  /** Called once when the session has ended (after cleanup). */
+  onEnded(session: RelaySession, code: number, reason: string): void;
+}
+
+export interface RelaySessionInfo {
+  state: 'open' | 'closing' | 'closed';
+  createdAtMs: number;
+  pipeline: SessionPipelineStats;
+  jitter: JitterStats;
+}
+
+/**
+ * One live session: a transport, a jitter buffer and the session pipeline. Transports
+ * push frames in; the session manager ticks the jitter buffer from the shared ticker.
+ */
+export class RelaySession {
+  readonly id: string;
+  readonly principal: Principal;
+  readonly config: PipelineConfig;
+  readonly transport: SessionTransport;
+  readonly createdAtMs = Date.now();
+  readonly #o: RelaySessionOptions;
+  readonly #pipeline: SessionPipeline;
+  readonly #jitter: JitterAdapter;
+  #state: RelaySessionInfo['state'] = 'open';
+  #closingSent = false;
+  #expiryTimer: NodeJS.Timeout | undefined;
+
+  constructor(o: RelaySessionOptions) {
+    this.#o = o;
+    this.id = o.id;
+    this.principal = o.principal;
+    this.config = o.config;
+    this.transport = o.transport;
+    this.#pipeline = new SessionPipeline({
+      sessionId: o.id,
+      config: o.config,
+      deps: o.deps,
+      onEvent: (ev) => o.transport.sendEvent(ev),
+      onAudio: (f) => o.transport.sendAudio(f),
+    });
+    const j = o.config.jitter;
+    this.#jitter = new JitterAdapter({
+      clock: nowMs,
+      sink: (f) => this.#pipeline.pushAudio(f),
+      mode: j.mode,
+      fixedDelayMs: j.startDelayMs,
+      sampleRateHz: o.config.audio.sampleRateHz,
+      buffer: {
+        startDelayMs: j.startDelayMs,
+        minDelayMs: j.minDelayMs,
+        maxDelayMs: j.maxDelayMs,
+        quantile: j.quantile,
+      },
+    });
+  }
+
+  get state(): RelaySessionInfo['state'] {
+    return this.#state;
+  }
+
+  get responding(): boolean {
+    return this.#pipeline.responding;
+  }
+
+  start(): void {
+    this.#pipeline.start();
+    const exp = this.principal.expiresAtMs;
+    if (exp !== undefined) {
+      this.#expiryTimer = setTimeout(
+        () => this.end(1008, 'token expired'),
+        Math.max(0, exp - Date.now()),
+      );
+      this.#expiryTimer.unref();
+    }
+  }
+
+  /** Hot path: one frame from the transport, into the jitter buffer. */
+  pushFrame(frame: AudioFrame): void {
+    if (this.#state === 'open') {
+      const r = this.#jitter.push(frame);
+      if (r !== 'accepted') {
+        this.#o.deps.metrics.jitterFrames.labels(r).inc();
+      }
+    }
+  }
+
+  /** Called from the shared ticker via the session manager. */
+  tick(tsMs: number, poll: boolean): void {
+    if (this.#state === 'open') {
+      this.#jitter.tick(tsMs);
+      if (poll) {
+        this.transport.poll?.(tsMs);
+      }
+    }
+  }
+
+  handleClientEvent(ev: ClientEvent): void {
+    switch (ev.type) {
+      case 'input.text':
+        this.#pipeline.inputText(ev.text);
+        break;
+      case 'response.cancel':
+        this.#pipeline.cancelResponse();
+        break;
+      case 'session.update':
+      case 'playback.mark':
+        // Turn-taking policies and playout marks are applied by the pipeline's
+        // interruption logic; accepted here so clients can send them already.
+        break;
+    }
+  }
+
+  info(): RelaySessionInfo {
+    return {
+      state: this.#state,
+      createdAtMs: this.createdAtMs,
+      pipeline: this.#pipeline.stats(),
+      jitter: this.#jitter.stats(),
+    };
+  }
+
+  /** Announce the coming close (drain) without closing yet. */
+  announceClosing(code: number, reason: string): void {
+    if (this.#state === 'open' && !this.#closingSent) {
+      this.#closingSent = true;
+      this.transport.sendEvent({ type: 'session.closing', reason, code });
+    }
+  }
+
+  /**
+   * End the session: `session.closing` (unless already announced), then the transport
+   * closes with `code`. Idempotent; every stage call and timer is released.
+   */
+  end(code: number, reason: string): void {
+    if (this.#state !== 'open') {
+      return;
+    }
+    if (!this.#closingSent) {
+      this.#closingSent = true;
+      this.#state = 'closing';
+      this.transport.sendEvent({ type: 'session.closing', reason, code });
+    }
+    this.#state = 'closing';
+    this.#cleanup();
+    this.transport.close(code, reason);
+    this.#finish(code, reason);
+  }
+
+  /** The transport went away on its own (peer closed, network). */
+  transportClosed(code: number, reason: string): void {
+    if (this.#state === 'closed') {
+      return;
+    }
+    this.#cleanup();
+    this.#finish(code, reason);
+  }
+
+  #cleanup(): void {
+    if (this.#expiryTimer !== undefined) {
+      clearTimeout(this.#expiryTimer);
+      this.#expiryTimer = undefined;
+    }
+    this.#pipeline.close();
+  }
+
+  #finish(code: number, reason: string): void {
+    if (this.#state === 'closed') {
+      return;
+    }
+    this.#state = 'closed';
+    this.#o.logger.info({ code, reason }, 'session ended');
+    this.#o.onEnded(this, code, reason);
+  }
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/**
+ * Client → server JSON events of protocol v1. Validated at the socket boundary;
+ * anything else gets an `error` event with RELAY_ERR_PROTOCOL (the session goes on).
+ */
+const sessionUpdate = z.strictObject({
+  type: z.literal('session.update'),
+  session: z.strictObject({
+    /** Barge-in policy: whether user speech may interrupt the agent. */
+    interruptions: z.boolean().optional(),
+    /** Extra instructions appended to the system prompt for later turns. */
+    instructions: z.string().max(8_000).optional(),
+  }),
+});
+
+const inputText = z.strictObject({
+  type: z.literal('input.text'),
+  text: z.string().min(1).max(8_000),
+});
+
+const responseCancel = z.strictObject({
+  type: z.literal('response.cancel'),
+});
+
+const playbackMark = z.strictObject({
+  type: z.literal('playback.mark'),
+  /** Sequence number of the last reply frame the client has played. */
+  seq: z.number().int().min(0).max(0xffff_ffff),
+});
+
+export const clientEventSchema = z.discriminatedUnion('type', [
+  sessionUpdate,
+  inputText,
+  responseCancel,
+  playbackMark,
+]);
+
+export type ClientEvent = z.infer<typeof clientEventSchema>;
+
+export type ParsedClientEvent = { ok: true; event: ClientEvent } | { ok: false; message: string };
+
+export function parseClientEvent(text: string): ParsedClientEvent {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, message: 'text message is not valid JSON' };
+  }
+  const r = clientEventSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const where = issue === undefined || issue.path.length === 0 ? '' : `${issue.path.join('.')}: `;
+    return { ok: false, message: `invalid event: ${where}${issue?.message ?? 'unknown problem'}` };
+  }
+  return { ok: true, event: r.data };
+}
