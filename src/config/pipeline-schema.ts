@@ -112,7 +112,7 @@ export const pipelineSchema = z
         startDelayMs: z.number().int().min(0).max(1_000).default(40),
         minDelayMs: z.number().int().min(0).max(1_000).default(20),
         maxDelayMs: z.number().int().min(20).max(2_000).default(200),
-        quantile: z.number().gt(0.5).lt(1).default(0.95),
+        quantile: z.number().gt(0.5).lt(1).default(0.99),
       })
       .prefault({}),
   })

@@ -1,0 +1,74 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadPipelines } from '../config/pipelines.js';
+import { loadRelayConfig } from './relay-config.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Service {
+  build?: string;
+  image?: string;
+  command?: string[];
+  entrypoint?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, unknown>;
+}
+
+// There is no Docker engine here, so the compose file is checked, not started.
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+    services: Record<string, Service>;
+  };
+  const services = compose.services;
+
+  it('defines redis, the engines, two media nodes and a gateway', () => {
+    expect(Object.keys(services).sort()).toEqual(['gateway', 'redis', 'relay-a', 'relay-b', 'sim']);
+    for (const [name, s] of Object.entries(services)) {
+      for (const dep of Object.keys(s.depends_on ?? {})) {
+        expect(services[dep], `${name} depends on ${dep}`).toBeDefined();
+      }
+    }
+  });
+
+  it('gives every relay service a configuration the relay accepts', async () => {
+    for (const name of ['relay-a', 'relay-b', 'gateway']) {
+      const s = services[name]!;
+      const env = Object.fromEntries(
+        Object.entries(s.environment ?? {}).map(([k, v]) => [
+          k,
+          v.startsWith('${') ? 'x'.repeat(40) : v,
+        ]),
+      );
+      const config = loadRelayConfig(s.command ?? [], env);
+      expect(config.redisUrl).toBe('redis://redis:6379');
+      const pipelines = await loadPipelines(join(ROOT, config.pipelinesDir));
+      for (const p of pipelines.values()) {
+        for (const stage of Object.values(p.stages)) {
+          for (const e of stage.endpoints) {
+            expect(
+              e === 'embedded' || services[e.split(':')[0]!] !== undefined,
+              `${name}: ${e}`,
+            ).toBe(true);
+          }
+        }
+      }
+    }
+  });
+
+  it('runs an engine kind that exists, and the Dockerfile copies what the image needs', () => {
+    const sim = services['sim']!;
+    expect(sim.entrypoint).toContain('src/engines/main.ts');
+    expect(readFileSync(join(ROOT, 'src/engines/main.ts'), 'utf8')).toContain(
+      `${sim.command?.[0] ?? ''}:`,
+    );
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    for (const m of dockerfile.matchAll(/^COPY (.+) \S+$/gm)) {
+      for (const src of m[1]!.split(' ')) {
+        expect(existsSync(join(ROOT, src)), src).toBe(true);
+      }
+    }
+  });
+});
