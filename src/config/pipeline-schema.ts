@@ -100,6 +100,60 @@ export const pipelineSchema = z
         minPhraseChars: z.number().int().min(1).max(1_000).default(24),
       })
       .prefault({}),
+    vad: z
+      .strictObject({
+        /** `silero` (model shipped in an npm package; energy fallback if it cannot load) or `energy`. */
+        engine: z.enum(['silero', 'energy']).default('energy'),
+        /** Silero: speech probability (0..1); energy: level in dBFS. Default per engine. */
+        threshold: z.number().optional(),
+        minSpeechMs: z.number().int().min(0).max(2_000).default(60),
+        minSilenceMs: z.number().int().min(20).max(5_000).default(200),
+      })
+      .prefault({}),
+    endpoint: z
+      .strictObject({
+        /** Earliest end of turn after speech end, even when the final is already in. */
+        minDelayMs: z.number().int().min(0).max(10_000).default(0),
+        /** Silence after speech with no final yet: ask the STT to flush. */
+        maxDelayMs: z.number().int().min(100).max(30_000).default(3_000),
+      })
+      .prefault({}),
+    interruptions: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** User speech over the agent must last this long to interrupt it. */
+        minSpeechMs: z.number().int().min(0).max(5_000).default(300),
+        /** Without an interim transcript to judge, interrupt this much later. */
+        transcriptWaitMs: z.number().int().min(0).max(5_000).default(300),
+        /** Interim transcripts that never interrupt (case and punctuation ignored). */
+        backchannels: z
+          .array(z.string())
+          .default([
+            'uh-huh',
+            'uh huh',
+            'mm-hm',
+            'mm hm',
+            'mhm',
+            'mm',
+            'hmm',
+            'yeah',
+            'yes',
+            'yep',
+            'ok',
+            'okay',
+            'right',
+            'sure',
+            'i see',
+          ]),
+      })
+      .prefault({}),
+    preemptive: z
+      .strictObject({
+        /** Start the LLM on a stable partial at the STT's end of utterance. */
+        enabled: z.boolean().default(false),
+        minStability: z.number().min(0).max(1).default(0),
+      })
+      .prefault({}),
     history: z
       .strictObject({
         /** Most recent user/assistant messages kept (the system message is always kept). */

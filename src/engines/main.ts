@@ -3,6 +3,10 @@
  *
  *   npm run engine -- sim --port 50051 [--host 127.0.0.1] [--profile profiles.json]
  *                         [--engines stt,llm,tts] [--grace-ms 500]
+ *   npm run engine -- pocketsphinx [--port 50061]   (STT, needs pocketsphinx + pocketsphinx-en-us)
+ *   npm run engine -- reply [--port 50062]          (offline rule-based LLM)
+ *   npm run engine -- espeak [--port 50063]         (TTS, needs espeak-ng)
+ *   npm run engine -- openai [--port 50064] [--base-url URL] [--model M] [--api-key-env VAR]
  *
  * Prints one line `<kind> engine listening on <host:port>` once serving;
  * SIGTERM / SIGINT close the server and exit 0. Engine kinds are looked up by
@@ -15,6 +19,10 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { validateOverrides, type SimEngineKind, type SimProfileOverrides } from './sim/profiles.js';
 import { startSimServer } from './sim/server.js';
+import { espeakLauncher } from './espeak/launcher.js';
+import { openAiLauncher } from './openai/launcher.js';
+import { pocketsphinxLauncher } from './pocketsphinx/launcher.js';
+import { replyLauncher } from './reply/launcher.js';
 
 export interface RunningEngine {
   /** `host:port` clients dial. */
@@ -86,6 +94,10 @@ const simLauncher: EngineLauncher = {
 
 export const ENGINE_LAUNCHERS: Readonly<Record<string, EngineLauncher>> = {
   sim: simLauncher,
+  espeak: espeakLauncher,
+  pocketsphinx: pocketsphinxLauncher,
+  openai: openAiLauncher,
+  reply: replyLauncher,
 };
 
 function usage(): string {

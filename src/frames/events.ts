@@ -49,7 +49,7 @@ export type ServerEvent =
   | { type: 'response.text.delta'; turnId: string; text: string }
   | { type: 'response.audio.mark'; turnId: string; mark: string; seq: number }
   | { type: 'response.done'; turnId: string; text: string }
-  | { type: 'response.interrupted'; turnId: string; heardText: string }
+  | { type: 'response.interrupted'; turnId: string; heardText: string; heardAudioMs: number }
   | ({ type: 'turn.metrics' } & TurnMetrics)
   | {
       type: 'budget.exceeded';

@@ -30,6 +30,8 @@ export interface OutputFrame {
   readonly textEnd: number;
   /** Relay clock when the frame was handed to the transport. Set by the pacer. */
   sentTsMs: number;
+  /** Relay clock at which the client is due to start playing it (paced playout clock). */
+  playAtMs: number;
 }
 
 export function samplesPerFrame(sampleRateHz: number): number {

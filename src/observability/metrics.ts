@@ -133,6 +133,18 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
       labelNames: ['direction'] as const,
       registers: r,
     }),
+    bargeIn: new Histogram({
+      name: 'relay_barge_in_seconds',
+      help: 'Barge-in reaction: user speech onset to reply output stopped',
+      buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.5, 2],
+      registers: r,
+    }),
+    preemptive: new Counter({
+      name: 'relay_preemptive_generations_total',
+      help: 'Preemptive generations started on a partial transcript, by result (kept, discarded)',
+      labelNames: ['result'] as const,
+      registers: r,
+    }),
     turns: new Counter({
       name: 'relay_turns_total',
       help: 'Turns completed, by outcome (done, interrupted, failed)',

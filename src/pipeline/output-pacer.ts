@@ -145,6 +145,7 @@ export class OutputPacer {
       }
       this.#shift();
       this.#frames--;
+      item.playAtMs = this.#playStartMs + this.#sentMs;
       this.#sentMs += FRAME_MS;
       item.sentTsMs = nowMs();
       this.#sent++;

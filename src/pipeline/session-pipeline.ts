@@ -7,6 +7,7 @@ import { FRAME_MS, type AudioFrame, type OutputFrame } from '../frames/frames.js
 import type { Ticker } from '../core/ticker.js';
 import type { Metrics } from '../observability/metrics.js';
 import { EnergyVad, type VadEvent } from '../media/vad/energy-vad.js';
+import { createVad, type VoiceDetector } from '../media/vad/index.js';
 import type { StageClients } from '../stages/stage-clients.js';
 import { SttStream } from '../stages/stt-stream.js';
 import { BudgetWatch } from './budget-watch.js';
@@ -14,6 +15,8 @@ import { ConversationHistory } from './history.js';
 import { OutputPacer } from './output-pacer.js';
 import { Turn, type TurnContext, type TurnResult } from './turn.js';
 import { observeTurn } from './turn-metrics.js';
+import { TurnTaking, type TurnAction } from './turn-taking.js';
+import { nowMs } from '../core/clock.js';
 
 /** What every session of a process shares. */
 export interface PipelineDeps {
@@ -60,13 +63,17 @@ export class SessionPipeline {
   readonly #sttBudget: BudgetWatch;
   readonly #turnCtx: TurnContext;
   readonly #lastTurns: TurnMetrics[] = [];
+  readonly #taking: TurnTaking;
   #turn: Turn | undefined;
+  #preempt: Turn | undefined;
+  #marksInUse = false;
+  /** The model VAD once loaded (Silero); until then, and as fallback, the energy VAD. */
+  #model: VoiceDetector | undefined;
   #turnCount = 0;
   #outSeq = 0;
   #framesIn = 0;
-  #speechEndTsMs: number | null = null;
-  #endpointTsMs: number | null = null;
   #closed = false;
+  #lastSpeechEndTsMs: number | null = null;
 
   constructor(options: SessionPipelineOptions) {
     this.#o = options;
@@ -75,7 +82,21 @@ export class SessionPipeline {
     const { deps, config } = options;
     this.#log = deps.logger;
     this.#vad = new EnergyVad({
-      minSilenceMs: Math.min(200, config.stages.stt.endpointing.silenceMs),
+      minSpeechMs: config.vad.minSpeechMs,
+      minSilenceMs: config.vad.minSilenceMs,
+      ...(config.vad.engine === 'energy' && config.vad.threshold !== undefined
+        ? { thresholdDbfs: config.vad.threshold }
+        : {}),
+    });
+    this.#taking = new TurnTaking({
+      minDelayMs: config.endpoint.minDelayMs,
+      maxDelayMs: config.endpoint.maxDelayMs,
+      interruptions: config.interruptions.enabled,
+      minInterruptSpeechMs: config.interruptions.minSpeechMs,
+      transcriptWaitMs: config.interruptions.transcriptWaitMs,
+      backchannels: config.interruptions.backchannels,
+      preemptive: config.preemptive.enabled,
+      preemptiveMinStability: config.preemptive.minStability,
     });
     this.#history = new ConversationHistory(
       config.stages.llm.instructions,
@@ -121,6 +142,7 @@ export class SessionPipeline {
         this.#outSeq = (this.#outSeq + 1) >>> 0;
         return s;
       },
+      marksInUse: () => this.#marksInUse,
     };
   }
 
@@ -146,6 +168,9 @@ export class SessionPipeline {
   /** Open the STT stream and announce the session. */
   start(): void {
     this.#stt.start();
+    if (this.config.vad.engine === 'silero') {
+      this.#loadModelVad();
+    }
     this.#emit({
       type: 'session.ready',
       sessionId: this.sessionId,
@@ -162,12 +187,33 @@ export class SessionPipeline {
     }
     this.#framesIn++;
     if (!frame.concealed) {
-      const ev = this.#vad.push(frame.payload, frame.captureTsMs, FRAME_MS);
-      if (ev !== undefined) {
-        this.#onVad(ev);
+      const model = this.#model;
+      if (model !== undefined) {
+        model.push(frame.payload, frame.captureTsMs, FRAME_MS);
+      } else {
+        const ev = this.#vad.push(frame.payload, frame.captureTsMs, FRAME_MS);
+        if (ev !== undefined) {
+          this.#onVad(ev);
+        }
       }
     }
     this.#stt.write(frame);
+    this.#act(this.#taking.onTick(nowMs(), frame.captureTsMs + FRAME_MS));
+  }
+
+  /** `playback.mark`: the client has played reply audio up to output frame `seq`. */
+  playbackMark(seq: number): void {
+    this.#marksInUse = true;
+    this.#turn?.onPlayed(seq, nowMs());
+  }
+
+  /** `session.update`: change the interruption policy for the rest of the session. */
+  setInterruptions(enabled: boolean): void {
+    this.#taking.setInterruptions(enabled);
+  }
+
+  get interruptions(): boolean {
+    return this.#taking.interruptions;
   }
 
   /** `input.text`: a typed user message, handled like a final transcript. */
@@ -180,7 +226,7 @@ export class SessionPipeline {
 
   /** `response.cancel`: stop the current reply, keep what was heard. */
   cancelResponse(): void {
-    this.#interruptTurn();
+    this.#interruptTurn(null);
   }
 
   /** Idempotent; cancels every stage call and timer this session holds. */
@@ -191,10 +237,47 @@ export class SessionPipeline {
     this.#closed = true;
     this.#sttBudget.close();
     this.#stt.close();
+    this.#model?.close();
+    this.#model = undefined;
     this.#pacer.close();
     const turn = this.#turn;
+    const preempt = this.#preempt;
     this.#turn = undefined;
+    this.#preempt = undefined;
     turn?.cancel();
+    preempt?.cancel();
+  }
+
+  #loadModelVad(): void {
+    const v = this.config.vad;
+    createVad(
+      {
+        engine: 'silero',
+        sampleRateHz: this.config.audio.sampleRateHz,
+        minSpeechMs: v.minSpeechMs,
+        minSilenceMs: v.minSilenceMs,
+        ...(v.threshold === undefined ? {} : { threshold: v.threshold }),
+      },
+      {
+        onEvent: (ev) => this.#onVad(ev),
+        onError: (err) => this.#log.warn({ err: String(err) }, 'vad handler failed'),
+      },
+    ).then(
+      (detector) => {
+        if (this.#closed) {
+          detector.close();
+          return;
+        }
+        if (detector.fallbackReason !== undefined) {
+          this.#log.warn(
+            { reason: detector.fallbackReason },
+            'silero vad unavailable, using energy vad',
+          );
+        }
+        this.#model = detector;
+      },
+      (err: unknown) => this.#log.warn({ err: String(err) }, 'vad load failed, using energy vad'),
+    );
   }
 
   #emit(ev: ServerEvent): void {
@@ -216,15 +299,17 @@ export class SessionPipeline {
     this.#emit(ev);
     if (ev.type === 'speech.started') {
       this.#sttBudget.disarm('stt');
+      this.#act(this.#taking.onSpeechStarted(ev.tsMs));
     } else {
-      this.#speechEndTsMs = ev.tsMs;
       this.#sttBudget.arm('stt', this.config.stages.stt.budgetMs, ev.tsMs);
+      this.#lastSpeechEndTsMs = ev.tsMs;
+      this.#act(this.#taking.onSpeechStopped(ev.tsMs, nowMs()));
     }
   }
 
   #onSpeechEvent(e: SpeechEvent__Output, receivedTsMs: number): void {
-    if (e.type === 'END_OF_UTTERANCE' && this.#endpointTsMs === null) {
-      this.#endpointTsMs = receivedTsMs;
+    if (e.type === 'END_OF_UTTERANCE') {
+      this.#act(this.#taking.onEndOfUtterance(receivedTsMs));
     }
   }
 
@@ -236,23 +321,92 @@ export class SessionPipeline {
         stability: t.stability,
         utterance: t.utterance,
       });
+      this.#act(this.#taking.onPartial(t.text, t.stability));
       return;
     }
     this.#sttBudget.disarm('stt');
-    const text = t.text.trim();
-    const speechEnd = this.#speechEndTsMs ?? (t.endTsMs > 0 ? t.endTsMs : null);
-    const endpointTs = this.#endpointTsMs ?? receivedTsMs;
-    this.#speechEndTsMs = null;
-    this.#endpointTsMs = null;
-    if (text === '') {
-      return;
-    }
-    if (speechEnd !== null) {
+    const speechEnd = this.#lastSpeechEndTsMs;
+    if (speechEnd !== null && t.text.trim() !== '') {
       this.#o.deps.metrics.stageFirstResponse
         .labels('stt', this.#stt.endpoint)
         .observe((receivedTsMs - speechEnd) / 1000);
     }
-    this.#startTurn(text, t.utterance, speechEnd, endpointTs, receivedTsMs);
+    this.#act(this.#taking.onFinal(t.text, t.utterance, receivedTsMs));
+  }
+
+  /** Carry out turn-taking decisions. */
+  #act(actions: readonly TurnAction[]): void {
+    for (const a of actions) {
+      switch (a.type) {
+        case 'commit':
+          this.#commit(a);
+          break;
+        case 'interrupt':
+          this.#interruptTurn(a.speechStartTsMs);
+          break;
+        case 'flush-stt':
+          this.#stt.flush(`${this.sessionId}.t${this.#turnCount + 1}`);
+          break;
+        case 'preempt':
+          this.#startPreempt(a.text);
+          break;
+        case 'preempt-confirm':
+          break; // the commit that follows releases it
+        case 'preempt-discard': {
+          const p = this.#preempt;
+          this.#preempt = undefined;
+          p?.cancel();
+          this.#o.deps.metrics.preemptive.labels('discarded').inc();
+          break;
+        }
+      }
+    }
+  }
+
+  #commit(a: Extract<TurnAction, { type: 'commit' }>): void {
+    const speechEnd = a.speechEndTsMs ?? this.#lastSpeechEndTsMs;
+    this.#lastSpeechEndTsMs = null;
+    const preempt = this.#preempt;
+    if (preempt !== undefined) {
+      // Confirmed: same words as the partial it started on.
+      this.#preempt = undefined;
+      this.#interruptTurn(null);
+      this.#emit({
+        type: 'transcript.final',
+        text: a.text,
+        utterance: a.utterance,
+        turnId: preempt.turnId,
+      });
+      this.#history.add('user', a.text);
+      this.#turn = preempt;
+      this.#taking.setAgentActive(true);
+      this.#o.deps.metrics.preemptive.labels('kept').inc();
+      preempt.release(a.endpointTsMs, a.sttFinalTsMs);
+      return;
+    }
+    this.#startTurn(a.text, a.utterance, speechEnd, a.endpointTsMs, a.sttFinalTsMs);
+  }
+
+  #startPreempt(partial: string): void {
+    this.#turnCount++;
+    const turnId = `${this.sessionId}.t${this.#turnCount}`;
+    const messages = this.#history.forRequest();
+    messages.push({ role: 'user', content: partial });
+    const turn = new Turn(
+      this.#turnCtx,
+      {
+        turnId,
+        userText: partial,
+        messages,
+        speechEndTsMs: this.#lastSpeechEndTsMs,
+        endpointTsMs: null,
+        sttFinalTsMs: null,
+        held: true,
+      },
+      (t, result) => this.#onTurnEnd(t, result),
+    );
+    this.#preempt = turn;
+    turn.start();
   }
 
   #startTurn(
@@ -262,7 +416,7 @@ export class SessionPipeline {
     endpointTsMs: number | null,
     sttFinalTsMs: number | null,
   ): void {
-    this.#interruptTurn();
+    this.#interruptTurn(null);
     this.#turnCount++;
     const turnId = `${this.sessionId}.t${this.#turnCount}`;
     this.#emit({ type: 'transcript.final', text, utterance, turnId });
@@ -280,10 +434,12 @@ export class SessionPipeline {
       (t, result) => this.#onTurnEnd(t, result),
     );
     this.#turn = turn;
+    this.#taking.setAgentActive(true);
     turn.start();
   }
 
-  #interruptTurn(): void {
+  /** Barge-in (speechStartTsMs from the VAD) or cancel: stop output, keep what was heard. */
+  #interruptTurn(speechStartTsMs: number | null): void {
     const turn = this.#turn;
     if (turn === undefined) {
       return;
@@ -292,12 +448,21 @@ export class SessionPipeline {
     if (dropped > 0) {
       this.#o.deps.metrics.framesDropped.labels('barge_in_flush').inc(dropped);
     }
+    if (speechStartTsMs !== null) {
+      const reactionMs = nowMs() - speechStartTsMs;
+      this.#o.deps.metrics.bargeIn.observe(reactionMs / 1000);
+      this.#log.debug({ turnId: turn.turnId, reactionMs }, 'barge-in');
+    }
     turn.interrupt();
   }
 
   #onTurnEnd(turn: Turn, result: TurnResult): void {
     if (this.#turn === turn) {
       this.#turn = undefined;
+      this.#taking.setAgentActive(false);
+    }
+    if (this.#preempt === turn) {
+      this.#preempt = undefined;
     }
     if (result.outcome === 'cancelled') {
       return;
@@ -329,8 +494,6 @@ export class SessionPipeline {
       return;
     }
     // The utterance is lost: start over on a fresh stream.
-    this.#speechEndTsMs = null;
-    this.#endpointTsMs = null;
     this.#stt.restart(action === 'fallback');
   }
 }

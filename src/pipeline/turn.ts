@@ -14,6 +14,8 @@ import { EndpointSelector, type StageClients } from '../stages/stage-clients.js'
 import { watchCall } from '../stages/call-watch.js';
 import type { ChatTurn } from './history.js';
 import { PhraseChunker } from './phrase-chunker.js';
+import { PlayoutTracker } from './playout-tracker.js';
+import { ReplyFramer } from './reply-framer.js';
 import { BudgetWatch } from './budget-watch.js';
 
 export type TurnOutcome = 'done' | 'interrupted' | 'failed' | 'cancelled';
@@ -31,6 +33,8 @@ export interface TurnContext {
   markEnd(cb: () => void): void;
   /** The next output frame sequence number of the session. */
   nextOutputSeq(): number;
+  /** True once the client sends playback marks (then they, not the pacer, say what was heard). */
+  marksInUse(): boolean;
 }
 
 export interface TurnInput {
@@ -40,6 +44,8 @@ export interface TurnInput {
   speechEndTsMs: number | null;
   endpointTsMs: number | null;
   sttFinalTsMs: number | null;
+  /** Preemptive: generate but hold every output until `release()`. */
+  held?: boolean;
 }
 
 export interface TurnResult {
@@ -65,7 +71,6 @@ export class Turn {
   readonly #chunker: PhraseChunker;
   readonly #budgets: BudgetWatch;
   readonly #deadlineMs: number;
-  readonly #frameBytes: number;
   readonly #m: TurnMetrics;
   #llm: ClientReadableStream<GenerateResponse__Output> | undefined;
   #llmAttempt = 0;
@@ -79,26 +84,30 @@ export class Turn {
   #ttsText = '';
   #ttsEnded = false;
   #replyText = '';
-  #carry: Buffer | undefined;
-  #carryLen = 0;
-  #textEnd = 0;
+  readonly #framer: ReplyFramer;
+  readonly #playout = new PlayoutTracker();
   #audioMs = 0;
-  #heardEnd = 0;
   #firstFrameSentMs = 0;
   #finished = false;
+  #held: boolean;
+  #heldText = '';
 
   constructor(ctx: TurnContext, input: TurnInput, onEnd: (turn: Turn, result: TurnResult) => void) {
     this.#ctx = ctx;
     this.#input = input;
     this.#onEnd = onEnd;
     this.turnId = input.turnId;
+    this.#held = input.held === true;
     this.#chunker = new PhraseChunker({ minChars: ctx.config.turn.minPhraseChars });
     this.#budgets = new BudgetWatch((stage, budgetMs, elapsedMs) =>
       this.#onBudget(stage, budgetMs, elapsedMs),
     );
     const base = input.speechEndTsMs ?? nowMs();
     this.#deadlineMs = base + ctx.config.turn.maxTurnMs;
-    this.#frameBytes = bytesPerFrame(ctx.config.audio.sampleRateHz);
+    this.#framer = new ReplyFramer(
+      bytesPerFrame(ctx.config.audio.sampleRateHz),
+      (payload, textEnd) => this.#emitFrame(payload, textEnd),
+    );
     const sp = input.speechEndTsMs;
     this.#m = {
       turnId: input.turnId,
@@ -125,9 +134,40 @@ export class Turn {
     return this.#finished;
   }
 
+  get held(): boolean {
+    return this.#held;
+  }
+
   start(): void {
-    this.#ctx.emit({ type: 'response.started', turnId: this.turnId });
+    if (!this.#held) {
+      this.#ctx.emit({ type: 'response.started', turnId: this.turnId });
+    }
     this.#startLlm();
+  }
+
+  /**
+   * A preemptive turn is confirmed: emit what was held and start speaking. The clock
+   * points of the final transcript replace the ones known at preemption.
+   */
+  release(endpointTsMs: number | null, sttFinalTsMs: number | null): void {
+    if (!this.#held || this.#finished) {
+      return;
+    }
+    this.#held = false;
+    const sp = this.#input.speechEndTsMs;
+    if (sp !== null) {
+      this.#m.endpointMs = endpointTsMs === null ? null : endpointTsMs - sp;
+      this.#m.sttFinalMs = sttFinalTsMs === null ? null : sttFinalTsMs - sp;
+    }
+    this.#ctx.emit({ type: 'response.started', turnId: this.turnId });
+    const text = this.#heldText;
+    this.#heldText = '';
+    if (text !== '') {
+      this.#onText(text);
+    }
+    if (this.#llmDone) {
+      this.#endText();
+    }
   }
 
   /** The pacer sent one of this turn's frames to the transport. */
@@ -139,7 +179,20 @@ export class Turn {
         this.#m.voiceToVoiceMs = frame.sentTsMs - sp;
       }
     }
-    this.#heardEnd = frame.textEnd;
+    this.#playout.sent(frame.seq, frame.textEnd, frame.playAtMs);
+  }
+
+  /** The client played reply audio up to output frame `seq` (a playback mark). */
+  onPlayed(seq: number, atMs: number): void {
+    const sp = this.#input.speechEndTsMs;
+    if (this.#playout.marked(seq) && sp !== null) {
+      this.#m.voiceToVoiceEdgeMs = atMs - sp;
+    }
+  }
+
+  /** What the user has heard completely by `nowMs` (text offset, audio ms). */
+  heard(nowMs: number): { end: number; audioMs: number } {
+    return this.#playout.heard(nowMs, this.#ctx.marksInUse());
   }
 
   /** Barge-in: stop generating and synthesising; the caller flushes queued audio. */
@@ -208,11 +261,9 @@ export class Turn {
         }
         this.#llmDone = true;
         this.#m.llmTotalMs = nowMs() - this.#llmSentMs;
-        const rest = this.#chunker.end();
-        if (rest !== '') {
-          this.#sendText(rest);
+        if (!this.#held) {
+          this.#endText();
         }
-        this.#endTts();
       },
     });
   }
@@ -233,17 +284,34 @@ export class Turn {
       if (text === '') {
         return;
       }
-      this.#replyText += text;
-      this.#ctx.emit({ type: 'response.text.delta', turnId: this.turnId, text });
-      for (const phrase of this.#chunker.push(text)) {
-        this.#sendText(phrase);
+      if (this.#held) {
+        this.#heldText += text;
+        return;
       }
+      this.#onText(text);
     } else if (msg.kind === 'usage' && msg.usage != null) {
       this.#m.promptTokens = msg.usage.promptTokens;
       this.#m.completionTokens = msg.usage.completionTokens;
       this.#ctx.metrics.llmTokens.labels('prompt').inc(msg.usage.promptTokens);
       this.#ctx.metrics.llmTokens.labels('completion').inc(msg.usage.completionTokens);
     }
+  }
+
+  #onText(text: string): void {
+    this.#replyText += text;
+    this.#ctx.emit({ type: 'response.text.delta', turnId: this.turnId, text });
+    for (const phrase of this.#chunker.push(text)) {
+      this.#sendText(phrase);
+    }
+  }
+
+  /** The reply text is complete: flush the last phrase and end the TTS input. */
+  #endText(): void {
+    const rest = this.#chunker.end();
+    if (rest !== '') {
+      this.#sendText(rest);
+    }
+    this.#endTts();
   }
 
   // ---- TTS -----------------------------------------------------------------
@@ -293,7 +361,7 @@ export class Turn {
           this.#fail('tts', err);
           return;
         }
-        this.#flushCarry();
+        this.#framer.flush();
         this.#ctx.markEnd(() => this.#finish('done', undefined));
       },
     });
@@ -338,43 +406,7 @@ export class Turn {
       this.#ctx.metrics.ttsTtfa.observe(ttfa / 1000);
       this.#ctx.metrics.stageFirstResponse.labels('tts', endpoint).observe(ttfa / 1000);
     }
-    this.#cutFrames(msg.audio.audio, msg.audio.span?.end ?? this.#textEnd);
-  }
-
-  /** Cut PCM into 20 ms frames; the frame holding a chunk's last sample carries its text end. */
-  #cutFrames(audio: Buffer, spanEnd: number): void {
-    const fb = this.#frameBytes;
-    let off = 0;
-    if (this.#carryLen > 0 && this.#carry !== undefined) {
-      const take = Math.min(fb - this.#carryLen, audio.length);
-      audio.copy(this.#carry, this.#carryLen, 0, take);
-      this.#carryLen += take;
-      off = take;
-      if (this.#carryLen === fb) {
-        this.#emitFrame(this.#carry, off === audio.length ? spanEnd : this.#textEnd);
-        this.#carry = undefined;
-        this.#carryLen = 0;
-      }
-    }
-    while (audio.length - off >= fb) {
-      const end = off + fb;
-      this.#emitFrame(audio.subarray(off, end), end === audio.length ? spanEnd : this.#textEnd);
-      off = end;
-    }
-    if (off < audio.length) {
-      this.#carry = Buffer.alloc(fb);
-      audio.copy(this.#carry, 0, off);
-      this.#carryLen = audio.length - off;
-    }
-    this.#textEnd = Math.max(this.#textEnd, spanEnd);
-  }
-
-  #flushCarry(): void {
-    if (this.#carry !== undefined && this.#carryLen > 0) {
-      this.#emitFrame(this.#carry, this.#textEnd); // zero-padded to a whole frame
-    }
-    this.#carry = undefined;
-    this.#carryLen = 0;
+    this.#framer.push(msg.audio.audio, msg.audio.span?.end ?? this.#framer.textEnd);
   }
 
   #emitFrame(payload: Buffer, textEnd: number): void {
@@ -386,6 +418,7 @@ export class Turn {
       turnAudioEndMs: this.#audioMs,
       textEnd,
       sentTsMs: 0,
+      playAtMs: 0,
     });
   }
 
@@ -494,12 +527,18 @@ export class Turn {
       tts.write({ cancel: { reason: outcome } });
       tts.cancel();
     }
+    const heard = this.heard(nowMs());
     const heardText =
-      outcome === 'done' ? this.#replyText : this.#ttsText.slice(0, this.#heardEnd).trimEnd();
+      outcome === 'done' ? this.#replyText : this.#ttsText.slice(0, heard.end).trimEnd();
     if (outcome === 'done') {
       this.#ctx.emit({ type: 'response.done', turnId: this.turnId, text: this.#replyText });
     } else if (outcome === 'interrupted') {
-      this.#ctx.emit({ type: 'response.interrupted', turnId: this.turnId, heardText });
+      this.#ctx.emit({
+        type: 'response.interrupted',
+        turnId: this.turnId,
+        heardText,
+        heardAudioMs: heard.audioMs,
+      });
     }
     this.#onEnd(this, { outcome, heardText, metrics: this.#m });
   }

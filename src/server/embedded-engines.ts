@@ -1,5 +1,5 @@
 import type { StageName } from '../frames/events.js';
-import { startSimServer } from '../engines/sim/server.js';
+import { startSimServer, type SimServer } from '../engines/sim/server.js';
 
 /** The stage engines a relay process runs itself, on loopback, for `embedded` endpoints. */
 export interface EmbeddedEngines {
@@ -7,6 +7,8 @@ export interface EmbeddedEngines {
   readonly targets: Record<StageName, string>;
   /** Which engine implements each stage (reported at start). */
   readonly kinds: Record<StageName, string>;
+  /** The simulated engines' server, when they are used (tests read what they observed). */
+  readonly sim?: SimServer;
   close(): Promise<void>;
 }
 
@@ -20,6 +22,7 @@ export async function startEmbeddedEngines(host = '127.0.0.1'): Promise<Embedded
   return {
     targets: { stt: sim.address, llm: sim.address, tts: sim.address },
     kinds: { stt: 'sim', llm: 'sim', tts: 'sim' },
+    sim,
     close: () => sim.close(),
   };
 }

@@ -139,9 +139,12 @@ export class RelaySession {
         this.#pipeline.cancelResponse();
         break;
       case 'session.update':
+        if (ev.session.interruptions !== undefined) {
+          this.#pipeline.setInterruptions(ev.session.interruptions);
+        }
+        break;
       case 'playback.mark':
-        // Turn-taking policies and playout marks are applied by the pipeline's
-        // interruption logic; accepted here so clients can send them already.
+        this.#pipeline.playbackMark(ev.seq);
         break;
     }
   }

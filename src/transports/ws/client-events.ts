@@ -7,10 +7,8 @@ import { z } from 'zod';
 const sessionUpdate = z.strictObject({
   type: z.literal('session.update'),
   session: z.strictObject({
-    /** Barge-in policy: whether user speech may interrupt the agent. */
+    /** Barge-in policy: whether user speech may interrupt the agent (e.g. off during a legal notice). */
     interruptions: z.boolean().optional(),
-    /** Extra instructions appended to the system prompt for later turns. */
-    instructions: z.string().max(8_000).optional(),
   }),
 });
 
