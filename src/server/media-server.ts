@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -18,6 +18,13 @@ import type { RelaySession } from '../session/relay-session.js';
 import { ClientClock } from '../transports/ws/client-clock.js';
 import { parseClientEvent } from '../transports/ws/client-events.js';
 import { decodeFrame } from '../transports/ws/wire.js';
+import type {
+  HttpRoute,
+  MediaContext,
+  MediaModule,
+  MediaModuleFactory,
+  UpgradeRoute,
+} from './media-routes.js';
 import {
   DEFAULT_WS_BACKPRESSURE,
   WsTransport,
@@ -39,6 +46,8 @@ export interface MediaServerOptions {
   /** Messages per second a client may send (token bucket, burst = 2 s worth). */
   maxMessagesPerSecond: number;
   backpressure?: WsBackpressurePolicy;
+  /** Ingress modules adding upgrade and HTTP endpoints (WebRTC, carriers). */
+  modules?: MediaModuleFactory[];
 }
 
 const SESSIONS_PATH = '/v1/sessions';
@@ -56,19 +65,14 @@ export class MediaServer {
   readonly #sockets = new Set<WebSocket>();
   #heartbeat: NodeJS.Timeout | undefined;
   #draining = false;
+  readonly #modules: MediaModule[] = [];
+  readonly #upgradeRoutes: UpgradeRoute[] = [];
+  readonly #httpRoutes: HttpRoute[] = [];
 
   constructor(o: MediaServerOptions) {
     this.#o = o;
-    this.#http = createServer((_req, res) => {
-      res.writeHead(426, { 'content-type': 'application/json', upgrade: 'websocket' });
-      res.end(
-        JSON.stringify({
-          error: {
-            code: 'RELAY_ERR_BAD_REQUEST',
-            message: 'this listener only accepts WebSocket upgrades',
-          },
-        }),
-      );
+    this.#http = createServer((req, res) => {
+      void this.#onRequest(req, res);
     });
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -84,6 +88,61 @@ export class MediaServer {
 
   get httpServer(): Server {
     return this.#http;
+  }
+
+  /** What ingress modules use: the session manager, auth, and the refusal helpers. */
+  get context(): MediaContext {
+    return {
+      sessions: this.#o.sessions,
+      pipelines: this.#o.pipelines,
+      authenticator: this.#o.authenticator,
+      metrics: this.#o.metrics,
+      logger: this.#o.logger,
+      draining: () => this.#draining || this.#o.sessions.draining,
+      refuseUpgrade: (socket, err) => this.#refuse(socket, err),
+      refuseHttp: (res, err) => {
+        this.#o.metrics.upgrades.labels(String(httpStatusOf(err))).inc();
+        res.writeHead(httpStatusOf(err), { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: err.code, message: err.message } }));
+      },
+    };
+  }
+
+  /** Load the ingress modules (before listen). */
+  async loadModules(): Promise<void> {
+    for (const factory of this.#o.modules ?? []) {
+      const m = await factory(this.context);
+      this.#modules.push(m);
+      this.#upgradeRoutes.push(...(m.upgradeRoutes ?? []));
+      this.#httpRoutes.push(...(m.httpRoutes ?? []));
+    }
+  }
+
+  async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const pathname = new URL(req.url ?? '/', 'http://relay.invalid').pathname;
+    const route = this.#httpRoutes.find((r) => r.matches(req.method ?? 'GET', pathname));
+    if (route !== undefined) {
+      try {
+        await route.handle(req, res);
+      } catch (err) {
+        const e = toRelayError(err);
+        if (!res.headersSent) {
+          this.context.refuseHttp(res, e);
+        } else {
+          res.destroy();
+        }
+      }
+      return;
+    }
+    res.writeHead(426, { 'content-type': 'application/json', upgrade: 'websocket' });
+    res.end(
+      JSON.stringify({
+        error: {
+          code: 'RELAY_ERR_BAD_REQUEST',
+          message: 'this listener only accepts WebSocket upgrades',
+        },
+      }),
+    );
   }
 
   async listen(port: number, host: string): Promise<AddressInfo> {
@@ -107,6 +166,9 @@ export class MediaServer {
   async close(): Promise<void> {
     if (this.#heartbeat !== undefined) {
       clearInterval(this.#heartbeat);
+    }
+    for (const m of this.#modules) {
+      await m.close?.();
     }
     for (const ws of this.#sockets) {
       ws.terminate();
@@ -144,6 +206,11 @@ export class MediaServer {
     let admission: Admission | undefined;
     try {
       const url = new URL(req.url ?? '/', 'http://relay.invalid');
+      const route = this.#upgradeRoutes.find((r) => r.matches(url.pathname));
+      if (route !== undefined) {
+        await route.handle(req, socket, head);
+        return;
+      }
       if (url.pathname !== SESSIONS_PATH) {
         throw new RelayError('RELAY_ERR_NOT_FOUND', `no upgrade endpoint at ${url.pathname}`);
       }

@@ -14,6 +14,10 @@ import type { StateStore } from '../state/types.js';
 import { startGateway } from '../gateway/listen.js';
 import { startEmbeddedEngines, type EmbeddedEngines } from './embedded-engines.js';
 import { MediaServer } from './media-server.js';
+import type { MediaModuleFactory } from './media-routes.js';
+
+/** The ingress modules a relay loads by default. */
+export const DEFAULT_MEDIA_MODULES: MediaModuleFactory[] = [];
 import type { RelayConfig } from './relay-config.js';
 
 export interface Relay {
@@ -39,7 +43,16 @@ export const DEV_TENANT = 'dev';
  * Compose a relay process from its config: state store, pipelines, embedded engines,
  * stage clients, the media listener and/or the management gateway (by role).
  */
-export async function startRelay(config: RelayConfig, logger: Logger): Promise<Relay> {
+export interface RelayExtras {
+  /** Ingress modules on the media listener (WebRTC signalling, carrier sockets). */
+  modules?: MediaModuleFactory[];
+}
+
+export async function startRelay(
+  config: RelayConfig,
+  logger: Logger,
+  extras: RelayExtras = {},
+): Promise<Relay> {
   assertAdminKeysValid(config.adminKeys);
   const nodeId = config.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const metrics = createMetrics(undefined, true);
@@ -109,12 +122,14 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
         maxPayloadBytes: config.limits.maxPayloadBytes,
         heartbeatMs: config.heartbeatMs,
         maxMessagesPerSecond: config.limits.maxMessagesPerSecond,
+        modules: extras.modules ?? DEFAULT_MEDIA_MODULES,
         backpressure: {
           dropAudioAboveBytes: config.limits.wsDropAudioAboveBytes,
           closeAboveBytes: config.limits.wsCloseAboveBytes,
           maxSlowMs: config.limits.wsMaxSlowMs,
         },
       });
+      await media.loadModules();
       const addr = await media.listen(config.mediaPort, config.host);
       const m = media;
       cleanups.push(() => m.close());
