@@ -147,7 +147,13 @@ export const pipelineSchema = z
           ]),
       })
       .prefault({}),
-    preemptive: z
+    dtmf: z
+    .strictObject({
+      /** Also hand each DTMF key to the LLM as a user turn "[DTMF 5]". */
+      asText: z.boolean().default(false),
+    })
+    .prefault({}),
+  preemptive: z
       .strictObject({
         /** Start the LLM on a stable partial at the STT's end of utterance. */
         enabled: z.boolean().default(false),

@@ -60,6 +60,7 @@ export type ServerEvent =
       action: BudgetAction;
     }
   | { type: 'error'; code: ErrorCode; message: string; turnId?: string }
+  | { type: 'dtmf'; digit: string }
   | { type: 'session.closing'; reason: string; code: number };
 
 export type ServerEventType = ServerEvent['type'];

@@ -207,6 +207,17 @@ export class SessionPipeline {
     this.#turn?.onPlayed(seq, nowMs());
   }
 
+  /** A DTMF key from a phone call: an event to the client, and a typed turn if configured. */
+  dtmf(digit: string): void {
+    if (this.#closed) {
+      return;
+    }
+    this.#emit({ type: 'dtmf', digit });
+    if (this.config.dtmf.asText) {
+      this.#startTurn(`[DTMF ${digit}]`, 0, null, null, null);
+    }
+  }
+
   /** `session.update`: change the interruption policy for the rest of the session. */
   setInterruptions(enabled: boolean): void {
     this.#taking.setInterruptions(enabled);

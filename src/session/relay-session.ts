@@ -149,6 +149,20 @@ export class RelaySession {
     }
   }
 
+  /** A DTMF key from a carrier. */
+  dtmf(digit: string): void {
+    if (this.#state === 'open') {
+      this.#pipeline.dtmf(digit);
+    }
+  }
+
+  /** The client or carrier played reply audio up to output frame `seq`. */
+  playbackMark(seq: number): void {
+    if (this.#state === 'open') {
+      this.#pipeline.playbackMark(seq);
+    }
+  }
+
   info(): RelaySessionInfo {
     return {
       state: this.#state,
