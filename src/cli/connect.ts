@@ -1,9 +1,10 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { RelayClient, type CredentialVia } from '../client/relay-client.js';
 import { scriptedAudio } from '../testing/speech-script.js';
 import type { ServerEvent, TurnMetrics } from '../frames/events.js';
 import { silence } from '../media/pcm.js';
-import { decodeWav, encodeWav, toMono } from '../media/wav.js';
+import { encodeWav } from '../media/wav.js';
+import { readWavAt } from './wav-input.js';
 import { formatWaterfall } from '../pipeline/turn-metrics.js';
 
 export interface ConnectOptions {
@@ -48,11 +49,7 @@ export async function runConnect(o: ConnectOptions): Promise<TurnMetrics[]> {
       rate,
     ).pcm;
   } else {
-    const wav = toMono(decodeWav(await readFile(o.wav)));
-    if (wav.sampleRateHz !== rate) {
-      throw new Error(`${o.wav}: sample rate ${wav.sampleRateHz} Hz, the session needs ${rate} Hz`);
-    }
-    pcm = wav.data;
+    pcm = await readWavAt(o.wav, rate);
   }
   pcm = Buffer.concat([pcm, silence(o.tailMs, rate)]);
   const turns: TurnMetrics[] = [];

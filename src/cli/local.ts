@@ -1,11 +1,12 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { loadPipelines } from '../config/pipelines.js';
 import { Ticker } from '../core/ticker.js';
 import type { TurnMetrics } from '../frames/events.js';
 import type { OutputFrame } from '../frames/frames.js';
 import { feedRealtime } from '../media/frame-feeder.js';
 import { silence } from '../media/pcm.js';
-import { decodeWav, encodeWav, toMono } from '../media/wav.js';
+import { encodeWav } from '../media/wav.js';
+import { readWavAt } from './wav-input.js';
 import { createMetrics } from '../observability/metrics.js';
 import { silentLogger } from '../observability/logger.js';
 import { SessionPipeline } from '../pipeline/session-pipeline.js';
@@ -41,19 +42,13 @@ export async function runLocal(o: LocalRunOptions): Promise<TurnMetrics[]> {
     ).pcm;
     o.print(`input: generated demo speech (2 utterances), ${rate} Hz`);
   } else {
-    const wav = toMono(decodeWav(await readFile(o.wav)));
-    if (wav.sampleRateHz !== rate) {
-      throw new Error(
-        `${o.wav}: sample rate ${wav.sampleRateHz} Hz, pipeline "${config.name}" needs ${rate} Hz`,
-      );
-    }
-    pcm = wav.data;
+    pcm = await readWavAt(o.wav, rate);
     o.print(`input: ${o.wav}, ${((pcm.length / 2 / rate) * 1000).toFixed(0)} ms at ${rate} Hz`);
   }
   pcm = Buffer.concat([pcm, silence(o.tailMs, rate)]);
 
-  const engines = await startEmbeddedEngines();
-  const clients = new StageClients({ embedded: engines.targets });
+  const engines = await startEmbeddedEngines([config], silentLogger());
+  const clients = new StageClients({ engines: engines.targets, auto: engines.auto });
   const ticker = new Ticker(20);
   const frames: OutputFrame[] = [];
   const turns: TurnMetrics[] = [];

@@ -9,18 +9,29 @@ const name = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be 1-63 chars of a-z, 0-9, "-" or "_"');
 
-/** `embedded` (the process's own engines) or a gRPC target such as `127.0.0.1:50051`. */
+/**
+ * `embedded` (the process's own engines: real ones where installed, else simulated),
+ * `embedded:NAME` (sim, espeak, pocketsphinx, reply) or a gRPC target like `127.0.0.1:50051`.
+ */
 const endpoint = z
   .string()
   .min(1)
   .refine(
     (s) =>
       s === 'embedded' ||
+      /^embedded:(sim|espeak|pocketsphinx|reply)$/.test(s) ||
       /^(dns:|unix:|ipv4:|ipv6:)/.test(s) ||
       /^[^\s:/]+:\d{1,5}$/.test(s) ||
       /^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(s),
-    'must be "embedded" or a gRPC target like "host:port"',
+    'must be "embedded", "embedded:<sim|espeak|pocketsphinx|reply>" or a gRPC target like "host:port"',
   );
+
+/** Which embedded engines can serve which stage. */
+const ENGINE_FOR_STAGE: Record<string, string[]> = {
+  stt: ['sim', 'pocketsphinx'],
+  llm: ['sim', 'reply'],
+  tts: ['sim', 'espeak'],
+};
 
 const budgetAction = z.enum(['record', 'cancel', 'fallback']);
 
@@ -148,12 +159,12 @@ export const pipelineSchema = z
       })
       .prefault({}),
     dtmf: z
-    .strictObject({
-      /** Also hand each DTMF key to the LLM as a user turn "[DTMF 5]". */
-      asText: z.boolean().default(false),
-    })
-    .prefault({}),
-  preemptive: z
+      .strictObject({
+        /** Also hand each DTMF key to the LLM as a user turn "[DTMF 5]". */
+        asText: z.boolean().default(false),
+      })
+      .prefault({}),
+    preemptive: z
       .strictObject({
         /** Start the LLM on a stable partial at the STT's end of utterance. */
         enabled: z.boolean().default(false),
@@ -177,6 +188,19 @@ export const pipelineSchema = z
       .prefault({}),
   })
   .superRefine((p, ctx) => {
+    for (const stage of ['stt', 'llm', 'tts'] as const) {
+      p.stages[stage].endpoints.forEach((e, i) => {
+        const m = /^embedded:(\w+)$/.exec(e);
+        const allowed = ENGINE_FOR_STAGE[stage] ?? [];
+        if (m?.[1] !== undefined && !allowed.includes(m[1])) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', stage, 'endpoints', i],
+            message: `the ${m[1]} engine cannot serve the ${stage} stage (use ${allowed.map((n) => `embedded:${n}`).join(' or ')})`,
+          });
+        }
+      });
+    }
     const stt = p.stages.stt;
     if (stt.budgetMs <= stt.endpointing.silenceMs) {
       ctx.addIssue({

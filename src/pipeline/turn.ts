@@ -230,7 +230,7 @@ export class Turn {
             stop: [...stage.stop],
           },
         },
-        clients.metadata(endpoint, stage.sim),
+        clients.metadata(endpoint, stage.sim, 'llm'),
         { deadline: toGrpcDeadline(minDeadline(this.#deadlineMs, started + stage.maxCallMs)) },
       );
     } catch (err) {
@@ -326,7 +326,7 @@ export class Turn {
     const started = nowMs();
     let call: ClientDuplexStream<SynthesizeRequest, SynthesizeResponse__Output>;
     try {
-      call = clients.get('tts', endpoint).Synthesize(clients.metadata(endpoint, stage.sim), {
+      call = clients.get('tts', endpoint).Synthesize(clients.metadata(endpoint, stage.sim, 'tts'), {
         deadline: toGrpcDeadline(minDeadline(this.#deadlineMs, started + stage.maxCallMs)),
       });
     } catch (err) {

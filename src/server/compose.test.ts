@@ -25,7 +25,16 @@ describe('docker-compose.yml', () => {
   const services = compose.services;
 
   it('defines redis, the engines, two media nodes and a gateway', () => {
-    expect(Object.keys(services).sort()).toEqual(['gateway', 'redis', 'relay-a', 'relay-b', 'sim']);
+    expect(Object.keys(services).sort()).toEqual([
+      'espeak',
+      'gateway',
+      'pocketsphinx',
+      'redis',
+      'relay-a',
+      'relay-b',
+      'reply',
+      'sim',
+    ]);
     for (const [name, s] of Object.entries(services)) {
       for (const dep of Object.keys(s.depends_on ?? {})) {
         expect(services[dep], `${name} depends on ${dep}`).toBeDefined();

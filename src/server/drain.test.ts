@@ -7,7 +7,7 @@ describe('graceful drain', () => {
     const relay = await startTestRelay({ drainGraceMs: 10_000 });
     try {
       const token = await testToken();
-      const c = await RelayClient.connect({ url: wsUrl(relay), pipeline: 'default', token });
+      const c = await RelayClient.connect({ url: wsUrl(relay), pipeline: 'sim', token });
       await c.log.waitFor('session.ready');
       c.sendEvent({ type: 'input.text', text: 'tell me something before you go' });
       await c.log.waitFor('response.started');
@@ -18,7 +18,7 @@ describe('graceful drain', () => {
       expect(ready.status).toBe(503);
       const refused = await RelayClient.connect({
         url: wsUrl(relay),
-        pipeline: 'default',
+        pipeline: 'sim',
         token,
       }).then(
         () => undefined,

@@ -40,7 +40,7 @@ describe('two relays sharing one redis-server', () => {
   it('DELETE /v1/sessions/:id on one gateway ends a session owned by the other node', async () => {
     const c = await RelayClient.connect({
       url: wsUrl(b),
-      pipeline: 'default',
+      pipeline: 'sim',
       token: await testToken(),
     });
     const ready = await c.log.waitFor('session.ready');
@@ -82,8 +82,8 @@ describe('two relays sharing one redis-server', () => {
       limits: { maxSessionsPerKey: 1 },
     });
     const token = await testToken({ subject: 'one-only' });
-    const c = await RelayClient.connect({ url: wsUrl(a), pipeline: 'default', token });
-    const refused = await RelayClient.connect({ url: wsUrl(b), pipeline: 'default', token }).then(
+    const c = await RelayClient.connect({ url: wsUrl(a), pipeline: 'sim', token });
+    const refused = await RelayClient.connect({ url: wsUrl(b), pipeline: 'sim', token }).then(
       () => 0,
       (e: { status?: number }) => e.status ?? -1,
     );

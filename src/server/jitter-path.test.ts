@@ -21,8 +21,8 @@ beforeAll(async () => {
     `name: rec
 stages:
   stt: { endpoints: ["${stt.address}"], budgetMs: 5000 }
-  llm: { endpoints: [embedded], budgetMs: 2000 }
-  tts: { endpoints: [embedded], budgetMs: 2000 }
+  llm: { endpoints: [embedded:sim], budgetMs: 2000 }
+  tts: { endpoints: [embedded:sim], budgetMs: 2000 }
 `,
   );
   relay = await startTestRelay({ pipelinesDir: dir });

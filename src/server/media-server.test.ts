@@ -61,7 +61,7 @@ async function sessionsTotal(): Promise<number> {
 describe('media listener: refusals before the handshake', () => {
   it('401 without credentials, and no session is created', async () => {
     const before = await sessionsTotal();
-    const res = await rawUpgrade(`http://${relay.mediaAddress}/v1/sessions?pipeline=default`);
+    const res = await rawUpgrade(`http://${relay.mediaAddress}/v1/sessions?pipeline=sim`);
     expect(res.status).toBe(401);
     expect(res.body).toMatchObject({ error: { code: 'RELAY_ERR_UNAUTHENTICATED' } });
     expect(typeof (res.body as { error: { message: unknown } }).error.message).toBe('string');
@@ -72,7 +72,7 @@ describe('media listener: refusals before the handshake', () => {
   it('401 for an expired token, 401 for a bad signature', async () => {
     const expired = await refused({
       url: wsUrl(relay),
-      pipeline: 'default',
+      pipeline: 'sim',
       token: await testToken({ expiresInSec: -60 }),
     });
     expect(expired.status).toBe(401);
@@ -80,7 +80,7 @@ describe('media listener: refusals before the handshake', () => {
     const token = await testToken();
     const forged = await refused({
       url: wsUrl(relay),
-      pipeline: 'default',
+      pipeline: 'sim',
       token: token.slice(0, -4) + 'AAAA',
     });
     expect(forged.status).toBe(401);
@@ -89,7 +89,7 @@ describe('media listener: refusals before the handshake', () => {
   it('403 for a pipeline the token does not allow, 404 for an unknown one, 400 without one', async () => {
     const notAllowed = await refused({
       url: wsUrl(relay),
-      pipeline: 'default',
+      pipeline: 'sim',
       token: await testToken({ pipelines: ['other'] }),
     });
     expect(notAllowed.status).toBe(403);
@@ -107,7 +107,7 @@ describe('media listener: refusals before the handshake', () => {
   it('403 for a token without the session scope', async () => {
     const r = await refused({
       url: wsUrl(relay),
-      pipeline: 'default',
+      pipeline: 'sim',
       token: await testToken({ scopes: ['token:create'] }),
     });
     expect(r.status).toBe(403);
@@ -115,9 +115,9 @@ describe('media listener: refusals before the handshake', () => {
 
   it('429 with Retry-After over the per-credential session limit', async () => {
     const token = await testToken({ subject: 'limited' });
-    const a = await RelayClient.connect({ url: wsUrl(relay), pipeline: 'default', token });
-    const b = await RelayClient.connect({ url: wsUrl(relay), pipeline: 'default', token });
-    const r = await refused({ url: wsUrl(relay), pipeline: 'default', token });
+    const a = await RelayClient.connect({ url: wsUrl(relay), pipeline: 'sim', token });
+    const b = await RelayClient.connect({ url: wsUrl(relay), pipeline: 'sim', token });
+    const r = await refused({ url: wsUrl(relay), pipeline: 'sim', token });
     expect(r.status).toBe(429);
     expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     await a.close();
@@ -127,13 +127,13 @@ describe('media listener: refusals before the handshake', () => {
   it('accepts the subprotocol token from a client that cannot set headers and answers voice-relay.v1 only', async () => {
     const c = await RelayClient.connect({
       url: wsUrl(relay),
-      pipeline: 'default',
+      pipeline: 'sim',
       token: await testToken(),
       via: 'subprotocol',
     });
     expect(c.protocol).toBe('voice-relay.v1');
     const ready = await c.log.waitFor('session.ready');
-    expect(ready.pipeline).toBe('default');
+    expect(ready.pipeline).toBe('sim');
     await c.close();
   });
 
@@ -143,14 +143,14 @@ describe('media listener: refusals before the handshake', () => {
       const token = await testToken();
       const bad = await refused({
         url: wsUrl(r2),
-        pipeline: 'default',
+        pipeline: 'sim',
         token,
         origin: 'https://evil.example',
       });
       expect(bad.status).toBe(403);
       const ok = await RelayClient.connect({
         url: wsUrl(r2),
-        pipeline: 'default',
+        pipeline: 'sim',
         token,
         origin: 'https://app.example',
       });
@@ -165,7 +165,7 @@ describe('media listener: sessions', () => {
   it('carries a spoken turn: transcript, reply text, reply audio frames and the waterfall', async () => {
     const c = await RelayClient.connect({
       url: wsUrl(relay),
-      pipeline: 'default',
+      pipeline: 'sim',
       token: await testToken(),
     });
     const audio = scriptedAudio([{ silenceMs: 200 }, { speechMs: 700 }, { silenceMs: 900 }], 16000);
@@ -185,7 +185,7 @@ describe('media listener: sessions', () => {
   it('answers a malformed frame or event with an error event and keeps the session', async () => {
     const c = await RelayClient.connect({
       url: wsUrl(relay),
-      pipeline: 'default',
+      pipeline: 'sim',
       token: await testToken(),
     });
     c.ws.send(Buffer.alloc(5));
@@ -200,7 +200,7 @@ describe('media listener: sessions', () => {
   it('closes with 1009 on an oversized message', async () => {
     const c = await RelayClient.connect({
       url: wsUrl(relay),
-      pipeline: 'default',
+      pipeline: 'sim',
       token: await testToken(),
     });
     c.ws.send(Buffer.alloc(70 * 1024));
@@ -210,7 +210,7 @@ describe('media listener: sessions', () => {
   it('ends a call whose token expires with session.closing then 1008', async () => {
     const c = await RelayClient.connect({
       url: wsUrl(relay),
-      pipeline: 'default',
+      pipeline: 'sim',
       token: await testToken({ expiresInSec: 1 }),
     });
     const closing = await c.log.waitFor('session.closing', () => true, 5_000);

@@ -6,7 +6,7 @@ import { assertAdminKeysValid } from '../auth/admin.js';
 import { PipelineRegistry } from '../config/pipeline-registry.js';
 import { Ticker } from '../core/ticker.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
-import { StageClients, EMBEDDED_ENDPOINT } from '../stages/stage-clients.js';
+import { StageClients } from '../stages/stage-clients.js';
 import { SessionManager } from '../session/session-manager.js';
 import { MemoryStateStore } from '../state/memory-store.js';
 import { RedisStateStore } from '../state/redis-store.js';
@@ -86,15 +86,18 @@ export async function startRelay(
     let media: MediaServer | undefined;
     let mediaAddress: string | undefined;
     if (config.role !== 'gateway') {
-      const usesEmbedded = pipelines
-        .list()
-        .some((p) => Object.values(p.stages).some((s) => s.endpoints.includes(EMBEDDED_ENDPOINT)));
-      if (usesEmbedded) {
-        engines = await startEmbeddedEngines();
-        cleanups.push(() => engines?.close());
-        logger.info({ engines: engines.kinds }, 'embedded engines started');
-      }
-      const clients = new StageClients(engines === undefined ? {} : { embedded: engines.targets });
+      engines = await startEmbeddedEngines(pipelines.list(), logger);
+      const running = engines;
+      cleanups.push(() => running.close());
+      logger.info(
+        {
+          auto: engines.auto,
+          running: Object.keys(engines.targets),
+          unavailable: engines.unavailable,
+        },
+        'embedded engines started',
+      );
+      const clients = new StageClients({ engines: engines.targets, auto: engines.auto });
       const ticker = new Ticker(20, (err) =>
         logger.error({ err: String(err) }, 'ticker listener failed'),
       );

@@ -17,17 +17,17 @@ function pipeline(name: string, transcripts: string[], extra = '', reply = REPLY
   return `name: ${name}
 stages:
   stt:
-    endpoints: [embedded]
+    endpoints: [embedded:sim]
     budgetMs: 3000
     endpointing: { silenceMs: 500 }
     options: { transcripts: '${JSON.stringify(transcripts)}' }
     sim: { finalDelayMs: ${FINAL_DELAY_MS}, partialCadenceMs: 100 }
   llm:
-    endpoints: [embedded]
+    endpoints: [embedded:sim]
     budgetMs: 3000
     sim: { mode: scripted, script: ["${reply}"], ttftMs: 100, interTokenMs: 10 }
   tts:
-    endpoints: [embedded]
+    endpoints: [embedded:sim]
     budgetMs: 3000
     sim: { firstAudioMs: 50, msPerChar: ${MS_PER_CHAR}, chunkMs: 20, realTimeFactor: 0.2 }
 interruptions: { minSpeechMs: 300, transcriptWaitMs: 300 }

@@ -11,6 +11,32 @@ export const EMBEDDED_ENDPOINT = 'embedded';
 /** Metadata key carrying a per-call latency profile to the simulated engines. */
 export const SIM_PROFILE_METADATA = 'x-sim-profile';
 
+/** Engines a relay process can run itself. */
+export const EMBEDDED_ENGINES = ['sim', 'espeak', 'pocketsphinx', 'reply'] as const;
+export type EmbeddedEngine = (typeof EMBEDDED_ENGINES)[number];
+
+/** Which engines can serve which stage. */
+export const ENGINE_STAGES: Record<EmbeddedEngine, readonly StageName[]> = {
+  sim: ['stt', 'llm', 'tts'],
+  espeak: ['tts'],
+  pocketsphinx: ['stt'],
+  reply: ['llm'],
+};
+
+/** `embedded` → 'auto', `embedded:NAME` → NAME, anything else → undefined (a gRPC target). */
+export function parseEmbedded(endpoint: string): EmbeddedEngine | 'auto' | undefined {
+  if (endpoint === EMBEDDED_ENDPOINT) {
+    return 'auto';
+  }
+  if (endpoint.startsWith(`${EMBEDDED_ENDPOINT}:`)) {
+    const name = endpoint.slice(EMBEDDED_ENDPOINT.length + 1);
+    return (EMBEDDED_ENGINES as readonly string[]).includes(name)
+      ? (name as EmbeddedEngine)
+      : undefined;
+  }
+  return undefined;
+}
+
 type ClientOf<S extends StageName> = S extends 'stt'
   ? SpeechToTextClient
   : S extends 'llm'
@@ -18,8 +44,12 @@ type ClientOf<S extends StageName> = S extends 'stt'
     : TextToSpeechClient;
 
 export interface StageClientsOptions {
-  /** gRPC targets of the process's embedded engines, per stage. */
+  /** Shorthand for tests: the sim engines' target per stage (plain `embedded` = sim). */
   embedded?: Partial<Record<StageName, string>>;
+  /** Targets of the process's embedded engines, by engine. */
+  engines?: Partial<Record<EmbeddedEngine, string>>;
+  /** What plain `embedded` means per stage (default sim). */
+  auto?: Partial<Record<StageName, EmbeddedEngine>>;
 }
 
 /**
@@ -27,7 +57,7 @@ export interface StageClientsOptions {
  * streams are multiplexed on it, so no call ever pays for a connection.
  */
 export class StageClients {
-  readonly #embedded: Partial<Record<StageName, string>>;
+  readonly #o: StageClientsOptions;
   readonly #clients = new Map<
     string,
     SpeechToTextClient | LanguageModelClient | TextToSpeechClient
@@ -35,26 +65,30 @@ export class StageClients {
   #closed = false;
 
   constructor(options: StageClientsOptions = {}) {
-    this.#embedded = { ...options.embedded };
+    this.#o = options;
+  }
+
+  /** The embedded engine an endpoint names (plain `embedded` resolved), or undefined. */
+  engineOf(stage: StageName, endpoint: string): EmbeddedEngine | undefined {
+    const kind = parseEmbedded(endpoint);
+    return kind === 'auto' ? (this.#o.auto?.[stage] ?? 'sim') : kind;
   }
 
   /** The gRPC target an endpoint string names. */
   target(stage: StageName, endpoint: string): string {
-    if (endpoint !== EMBEDDED_ENDPOINT) {
+    const engine = this.engineOf(stage, endpoint);
+    if (engine === undefined) {
       return endpoint;
     }
-    const t = this.#embedded[stage];
+    const t =
+      this.#o.engines?.[engine] ?? (engine === 'sim' ? this.#o.embedded?.[stage] : undefined);
     if (t === undefined) {
       throw new RelayError(
         'RELAY_ERR_STAGE_UNAVAILABLE',
-        `${stage} stage: endpoint "embedded" but this process runs no embedded ${stage} engine`,
+        `${stage} stage: "${endpoint}" names the embedded ${engine} engine, which this process does not run`,
       );
     }
     return t;
-  }
-
-  isEmbedded(endpoint: string): boolean {
-    return endpoint === EMBEDDED_ENDPOINT;
   }
 
   get<S extends StageName>(stage: S, endpoint: string): ClientOf<S> {
@@ -78,10 +112,14 @@ export class StageClients {
     return client as ClientOf<S>;
   }
 
-  /** Call metadata: the sim profile travels only to embedded engines. */
-  metadata(endpoint: string, sim: Record<string, unknown> | undefined): Metadata {
+  /** Call metadata: the sim profile travels only to the embedded simulated engines. */
+  metadata(
+    endpoint: string,
+    sim: Record<string, unknown> | undefined,
+    stage: StageName = 'stt',
+  ): Metadata {
     const md = new Metadata();
-    if (sim !== undefined && endpoint === EMBEDDED_ENDPOINT) {
+    if (sim !== undefined && this.engineOf(stage, endpoint) === 'sim') {
       md.set(SIM_PROFILE_METADATA, JSON.stringify(sim));
     }
     return md;
