@@ -1,21 +1,35 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RelayClient } from '../client/relay-client.js';
 import { startRedisServer } from '../state/redis-harness.js';
-import { TEST_ADMIN_KEY, startTestRelay, testToken, wsUrl } from '../testing/relay-harness.js';
+import {
+  TEST_ADMIN_KEY,
+  TEST_JWT_SECRET,
+  startTestRelay,
+  testToken,
+  wsUrl,
+} from '../testing/relay-harness.js';
+import { startRelayProcess, type RelayProcess } from '../testing/relay-process.js';
 import type { Relay } from './relay.js';
 
 let redis: Awaited<ReturnType<typeof startRedisServer>>;
 let a: Relay;
-let b: Relay;
+let b: RelayProcess;
 
 beforeAll(async () => {
   redis = await startRedisServer();
   a = await startTestRelay({ redisUrl: redis.url, nodeId: 'node-a' });
-  b = await startTestRelay({ redisUrl: redis.url, nodeId: 'node-b' });
+  // Node B is a separate relay process; the two meet only in redis-server.
+  b = await startRelayProcess(
+    ['--redis', redis.url, '--node-id', 'node-b', '--log-level', 'info'],
+    {
+      VOICE_RELAY_JWT_SECRET: TEST_JWT_SECRET,
+      VOICE_RELAY_ADMIN_KEYS: TEST_ADMIN_KEY,
+    },
+  );
 });
 afterAll(async () => {
   await a?.close();
-  await b?.close();
+  await b?.stop();
   await redis?.stop();
 });
 
@@ -39,7 +53,7 @@ async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): P
 describe('two relays sharing one redis-server', () => {
   it('DELETE /v1/sessions/:id on one gateway ends a session owned by the other node', async () => {
     const c = await RelayClient.connect({
-      url: wsUrl(b),
+      url: `ws://${b.media}`,
       pipeline: 'sim',
       token: await testToken(),
     });
@@ -65,29 +79,37 @@ describe('two relays sharing one redis-server', () => {
         ? true
         : undefined,
     );
-    expect(b.sessions?.size).toBe(0);
+    const metrics = await (await fetch(`${b.gateway}/metrics`)).text();
+    expect(metrics).toMatch(/relay_sessions_active\{transport="ws"\} 0/);
   });
 
   it('enforces the per-credential session limit across both nodes', async () => {
     await a.close();
-    await b.close();
     a = await startTestRelay({
       redisUrl: redis.url,
       nodeId: 'node-a',
       limits: { maxSessionsPerKey: 1 },
     });
-    b = await startTestRelay({
+    const a2 = await startTestRelay({
       redisUrl: redis.url,
-      nodeId: 'node-b',
+      nodeId: 'node-c',
       limits: { maxSessionsPerKey: 1 },
     });
-    const token = await testToken({ subject: 'one-only' });
-    const c = await RelayClient.connect({ url: wsUrl(a), pipeline: 'sim', token });
-    const refused = await RelayClient.connect({ url: wsUrl(b), pipeline: 'sim', token }).then(
-      () => 0,
-      (e: { status?: number }) => e.status ?? -1,
-    );
-    expect(refused).toBe(429);
-    await c.close();
+    try {
+      const token = await testToken({ subject: 'one-only' });
+      const c = await RelayClient.connect({ url: wsUrl(a), pipeline: 'sim', token });
+      const refused = await RelayClient.connect({ url: wsUrl(a2), pipeline: 'sim', token }).then(
+        () => 0,
+        (e: { status?: number }) => e.status ?? -1,
+      );
+      expect(refused).toBe(429);
+      await c.close();
+    } finally {
+      await a2.close();
+    }
+  });
+
+  it('node B drains on SIGTERM and exits 0', async () => {
+    expect(await b.stop()).toBe(0);
   });
 });

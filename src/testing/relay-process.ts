@@ -1,0 +1,63 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface RelayProcess {
+  child: ChildProcess;
+  /** host:port of the media listener */
+  media: string;
+  /** base URL of the gateway */
+  gateway: string;
+  node: string;
+  /** SIGTERM and wait for the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Start the relay as its own process (`node --import tsx src/main.ts ARGS`) on free ports. */
+export async function startRelayProcess(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<RelayProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, '--port', '0', '--gateway-port', '0', ...args],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+  );
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  const started = await new Promise<{ media: string; gateway: string; node: string }>(
+    (resolve, reject) => {
+      let out = '';
+      const t = setTimeout(() => reject(new Error(`relay did not start:\n${out}`)), 30_000);
+      child.stdout?.on('data', (b: Buffer) => {
+        out += b.toString();
+        for (const line of out.split('\n')) {
+          if (line.includes('"msg":"relay started"')) {
+            clearTimeout(t);
+            resolve(JSON.parse(line) as { media: string; gateway: string; node: string });
+          }
+        }
+      });
+      child.stderr?.on('data', (b: Buffer) => {
+        out += b.toString();
+      });
+      void exited.then((code) => {
+        clearTimeout(t);
+        reject(new Error(`relay exited early (${code}):\n${out}`));
+      });
+    },
+  );
+  return {
+    child,
+    ...started,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+      }
+      return exited;
+    },
+  };
+}
