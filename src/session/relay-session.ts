@@ -35,6 +35,8 @@ export interface RelaySessionOptions {
   logger: Logger;
   /** Called once when the session has ended (after cleanup). */
   onEnded(session: RelaySession, code: number, reason: string): void;
+  /** Called after each turn (its waterfall is in `info()`), e.g. to publish it to the registry. */
+  onTurnEnded?(session: RelaySession): void;
 }
 
 export interface RelaySessionInfo {
@@ -71,7 +73,12 @@ export class RelaySession {
       sessionId: o.id,
       config: o.config,
       deps: o.deps,
-      onEvent: (ev) => o.transport.sendEvent(ev),
+      onEvent: (ev) => {
+        o.transport.sendEvent(ev);
+        if (ev.type === 'turn.metrics') {
+          o.onTurnEnded?.(this);
+        }
+      },
       onAudio: (f) => o.transport.sendAudio(f),
     });
     const j = o.config.jitter;

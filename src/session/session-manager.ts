@@ -137,6 +137,11 @@ export class SessionManager {
       deps: this.#o.deps,
       logger,
       onEnded: (s) => this.#onEnded(s, admission),
+      onTurnEnded: (s) => {
+        this.publishInfo(s.id).catch((err: unknown) =>
+          logger.debug({ err: String(err) }, 'session info publish failed'),
+        );
+      },
     });
     this.#sessions.set(session.id, session);
     this.#slots.delete(admission.sessionId);
