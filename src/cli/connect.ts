@@ -5,7 +5,7 @@ import type { ServerEvent, TurnMetrics } from '../frames/events.js';
 import { silence } from '../media/pcm.js';
 import { encodeWav } from '../media/wav.js';
 import { readWavAt } from './wav-input.js';
-import { formatWaterfall } from '../pipeline/turn-metrics.js';
+import { describeEvent } from './print-events.js';
 
 export interface ConnectOptions {
   url: string;
@@ -55,34 +55,14 @@ export async function runConnect(o: ConnectOptions): Promise<TurnMetrics[]> {
   const turns: TurnMetrics[] = [];
   let finals = 0;
   const print = (ev: ServerEvent): void => {
-    switch (ev.type) {
-      case 'transcript.final':
-        finals++;
-        o.print(`you:    ${ev.text}`);
-        break;
-      case 'response.done':
-        o.print(`agent:  ${ev.text}`);
-        break;
-      case 'response.interrupted':
-        o.print(`agent (interrupted, heard): ${ev.heardText}`);
-        break;
-      case 'budget.exceeded':
-        o.print(
-          `budget exceeded: ${ev.stage} ${ev.elapsedMs.toFixed(0)} ms > ${ev.budgetMs} ms (${ev.action})`,
-        );
-        break;
-      case 'error':
-        o.print(`error: ${ev.code} ${ev.message}`);
-        break;
-      case 'turn.metrics':
-        turns.push(ev);
-        o.print(formatWaterfall(ev));
-        break;
-      case 'session.closing':
-        o.print(`session closing: ${ev.reason} (${ev.code})`);
-        break;
-      default:
-        break;
+    if (ev.type === 'transcript.final') {
+      finals++;
+    } else if (ev.type === 'turn.metrics') {
+      turns.push(ev);
+    }
+    const line = describeEvent(ev);
+    if (line !== undefined) {
+      o.print(line);
     }
   };
   const origPush = client.log.push;

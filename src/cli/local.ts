@@ -10,7 +10,7 @@ import { readWavAt } from './wav-input.js';
 import { createMetrics } from '../observability/metrics.js';
 import { silentLogger } from '../observability/logger.js';
 import { SessionPipeline } from '../pipeline/session-pipeline.js';
-import { formatWaterfall } from '../pipeline/turn-metrics.js';
+import { describeEvent } from './print-events.js';
 import { startEmbeddedEngines } from '../server/embedded-engines.js';
 import { StageClients } from '../stages/stage-clients.js';
 import { scriptedAudio } from '../testing/speech-script.js';
@@ -60,35 +60,18 @@ export async function runLocal(o: LocalRunOptions): Promise<TurnMetrics[]> {
     deps: { clients, ticker, metrics: createMetrics(), logger: silentLogger() },
     onAudio: (f) => frames.push(f),
     onEvent: (ev) => {
-      switch (ev.type) {
-        case 'transcript.final':
-          pending++;
-          o.print(`you:    ${ev.text}`);
-          break;
-        case 'response.done':
-          o.print(`agent:  ${ev.text}`);
-          break;
-        case 'response.interrupted':
-          o.print(`agent (interrupted, heard): ${ev.heardText}`);
-          break;
-        case 'budget.exceeded':
-          o.print(
-            `budget exceeded: ${ev.stage} ${ev.elapsedMs.toFixed(0)} ms > ${ev.budgetMs} ms (${ev.action})`,
-          );
-          break;
-        case 'error':
-          o.print(`error: ${ev.code} ${ev.message}`);
-          break;
-        case 'turn.metrics':
-          turns.push(ev);
-          o.print(formatWaterfall(ev));
-          pending--;
-          if (pending === 0) {
-            idle?.();
-          }
-          break;
-        default:
-          break;
+      const line = describeEvent(ev);
+      if (line !== undefined) {
+        o.print(line);
+      }
+      if (ev.type === 'transcript.final') {
+        pending++;
+      } else if (ev.type === 'turn.metrics') {
+        turns.push(ev);
+        pending--;
+        if (pending === 0) {
+          idle?.();
+        }
       }
     },
   });
