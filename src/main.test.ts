@@ -43,7 +43,7 @@ describe('the relay process (README quickstart)', () => {
       const turns = await runConnect({
         url: `ws://${started.media}`,
         gateway: started.gateway,
-        pipeline: 'default',
+        pipeline: 'sim',
         token: undefined,
         via: 'header',
         wav: undefined,
