@@ -197,8 +197,9 @@ export class JwtVerifier {
     let alg: string | undefined;
     try {
       alg = decodeProtectedHeader(token).alg;
-    } catch (err) {
-      throw mapJoseError(err);
+    } catch {
+      // Not a decodable JWT header (e.g. "not.a.token"): a bad credential, not a fault.
+      throw unauthenticated('invalid token');
     }
     let payload: JWTPayload;
     try {

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../config/pipelines.js';
+import { telephonyConfigSchema } from '../transports/telephony/bridge/config-schema.js';
 
 /**
  * Process configuration, validated once at start. Sources, later ones winning:
@@ -63,6 +64,8 @@ export const relayConfigSchema = z.strictObject({
       wsMaxSlowMs: z.number().int().positive().default(5_000),
     })
     .prefault({}),
+  /** Carrier ingress (Twilio, Telnyx, …, AudioSocket); absent = no carrier paths. */
+  telephony: telephonyConfigSchema.optional(),
   heartbeatMs: z.number().int().min(1000).default(15_000),
   drainGraceMs: z.number().int().min(0).default(10_000),
 });

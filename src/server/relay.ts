@@ -15,6 +15,10 @@ import { startGateway } from '../gateway/listen.js';
 import { startEmbeddedEngines, type EmbeddedEngines } from './embedded-engines.js';
 import { MediaServer } from './media-server.js';
 import type { MediaModuleFactory } from './media-routes.js';
+import {
+  createTelephonyModule,
+  telephonyOptionsFromConfig,
+} from '../transports/telephony/bridge/index.js';
 
 /** The ingress modules a relay loads by default. */
 export const DEFAULT_MEDIA_MODULES: MediaModuleFactory[] = [];
@@ -125,7 +129,12 @@ export async function startRelay(
         maxPayloadBytes: config.limits.maxPayloadBytes,
         heartbeatMs: config.heartbeatMs,
         maxMessagesPerSecond: config.limits.maxMessagesPerSecond,
-        modules: extras.modules ?? DEFAULT_MEDIA_MODULES,
+        modules: extras.modules ?? [
+          ...DEFAULT_MEDIA_MODULES,
+          ...(config.telephony === undefined
+            ? []
+            : [createTelephonyModule(telephonyOptionsFromConfig(config.telephony))]),
+        ],
         backpressure: {
           dropAudioAboveBytes: config.limits.wsDropAudioAboveBytes,
           closeAboveBytes: config.limits.wsCloseAboveBytes,

@@ -231,7 +231,13 @@ export class AsteriskWsSerializer implements CarrierSerializer {
       case 'MEDIA_BUFFERING_COMPLETED':
         return ignored(c.name);
       case 'ERROR':
-        return error(`Asterisk error ${quote(c.params['error_text'] ?? c.args.join(' '))}`);
+        return [
+          {
+            kind: 'error',
+            reason: `Asterisk error ${quote(c.params['error_text'] ?? c.args.join(' '))}`,
+            reported: true,
+          },
+        ];
       default:
         return error(`unknown chan_websocket event ${quote(c.name)}`);
     }

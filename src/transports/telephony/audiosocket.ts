@@ -150,6 +150,7 @@ export class AudioSocketSerializer implements CarrierSerializer {
         return {
           kind: 'error',
           reason: `AudioSocket error message${payload.length > 0 ? ` code 0x${payload.toString('hex', 0, 4)}` : ''}`,
+          reported: true,
         };
       default: {
         const rate = this.#kinds.get(kind);

@@ -187,7 +187,13 @@ export class TelnyxSerializer implements CarrierSerializer {
           const p = m.payload;
           const code = p?.code === undefined ? '' : ` ${String(p.code)}`;
           const text = [p?.title, p?.detail].filter((x) => x !== undefined).join(': ');
-          return error(`Telnyx error${code}${text === '' ? '' : `: ${text}`}`);
+          return [
+            {
+              kind: 'error',
+              reason: `Telnyx error${code}${text === '' ? '' : `: ${text}`}`,
+              reported: true,
+            },
+          ];
         });
       case 'stop':
         return [{ kind: 'stop', reason: 'stop' }];

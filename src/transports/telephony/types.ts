@@ -97,8 +97,11 @@ export type InboundEvent =
   | { kind: 'stop'; reason?: string }
   /** Valid but irrelevant to the relay (connected, flow-control notices, ...). */
   | { kind: 'ignored'; reason: string }
-  /** Malformed or unexpected input, or an error the carrier reported. Never thrown. */
-  | { kind: 'error'; reason: string };
+  /**
+   * Malformed or unexpected input, or an error the carrier reported (`reported: true`:
+   * Telnyx `error`, chan_websocket `ERROR`, AudioSocket `0xff`). Never thrown.
+   */
+  | { kind: 'error'; reason: string; reported?: boolean };
 
 export type InboundKind = InboundEvent['kind'];
 

@@ -1,0 +1,247 @@
+import { describe, expect, it } from 'vitest';
+import type { OutputFrame } from '../../../frames/frames.js';
+import { mulawEncode } from '../../../media/codecs/g711.js';
+import { synthVoice } from '../../../media/pcm.js';
+import { createMetrics } from '../../../observability/metrics.js';
+import { makeFormat, exactFrameRule, frameRule } from '../chunker.js';
+import { EXOTEL_CHUNK } from '../exotel.js';
+import { createSerializer } from '../serializers.js';
+import type { WireMessage } from '../types.js';
+import { decodeCarrier, encodeCarrier, InboundAudio, OutboundAudio } from './audio-convert.js';
+import { CarrierTransport, type CarrierWire } from './carrier-transport.js';
+
+const MULAW_8K = makeFormat('mulaw', 8000, frameRule('mulaw', 8000));
+const PCM_8K = makeFormat('pcm16', 8000, exactFrameRule('pcm16', 8000));
+
+function outFrame(seq: number, rate = 16000, turnId = 't1'): OutputFrame {
+  return {
+    turnId,
+    seq,
+    payload: synthVoice(20, rate, seq + 1),
+    turnAudioEndMs: (seq + 1) * 20,
+    textEnd: seq,
+    sentTsMs: 0,
+    playAtMs: 0,
+  };
+}
+
+describe('InboundAudio', () => {
+  it('turns 20 ms µ-law chunks into 20 ms frames at the pipeline rate, seq from the chunk number', () => {
+    const a = new InboundAudio({ format: MULAW_8K, pipelineRateHz: 16000 });
+    const speech = mulawEncode(synthVoice(200, 8000));
+    const seqs: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const r = a.push(speech.subarray(i * 160, (i + 1) * 160), 101 + i, 1000 + i * 20);
+      expect(r.kind).toBe('frames');
+      if (r.kind === 'frames') {
+        for (const f of r.frames) {
+          expect(f.payload.length).toBe(640);
+          seqs.push(f.seq);
+        }
+      }
+    }
+    expect(seqs).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('re-chunks odd carrier chunk sizes to exact 20 ms frames', () => {
+    const a = new InboundAudio({ format: PCM_8K, pipelineRateHz: 16000 });
+    const pcm = synthVoice(1000, 8000);
+    let frames = 0;
+    for (let off = 0; off < pcm.length; off += 234) {
+      const r = a.push(pcm.subarray(off, Math.min(pcm.length, off + 234)), undefined, 0);
+      if (r.kind === 'frames') {
+        frames += r.frames.length;
+      }
+    }
+    expect(frames).toBe(50);
+  });
+
+  it('reserves the seqs of a missing chunk and gives them to it when it arrives late', () => {
+    const a = new InboundAudio({ format: MULAW_8K, pipelineRateHz: 16000 });
+    const chunk = Buffer.alloc(160, 0xff);
+    const order = [1, 2, 4, 3, 5, 7, 6, 6, 8];
+    const got: number[][] = [];
+    for (const c of order) {
+      const r = a.push(chunk, c, 0);
+      got.push(r.kind === 'frames' ? r.frames.map((f) => f.seq) : [-1]);
+    }
+    // chunk n → frame n − 1; the second 6 is a duplicate.
+    expect(got).toEqual([[0], [1], [3], [2], [4], [6], [5], [-1], [7]]);
+    expect(a.stats.lateChunks).toBe(2);
+  });
+
+  it('places late chunks of several frames (Exotel-sized) on their reserved seqs', () => {
+    const a = new InboundAudio({ format: PCM_8K, pipelineRateHz: 8000 });
+    const chunk = Buffer.alloc(1600); // 100 ms
+    const seqsOf = (c: number): number[] => {
+      const r = a.push(chunk, c, 0);
+      return r.kind === 'frames' ? r.frames.map((f) => f.seq) : [];
+    };
+    expect(seqsOf(1)).toEqual([0, 1, 2, 3, 4]);
+    expect(seqsOf(3)).toEqual([10, 11, 12, 13, 14]);
+    expect(seqsOf(2)).toEqual([5, 6, 7, 8, 9]);
+  });
+
+  it('maps frame media times to increasing capture times on the relay clock', () => {
+    const a = new InboundAudio({ format: MULAW_8K, pipelineRateHz: 8000 });
+    const t: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = a.push(Buffer.alloc(160, 0xff), i, 5000 + i * 20 + (i % 2) * 7);
+      if (r.kind === 'frames') {
+        t.push(...r.frames.map((f) => f.captureTsMs));
+      }
+    }
+    for (let i = 1; i < t.length; i++) {
+      expect((t[i] ?? 0) - (t[i - 1] ?? 0)).toBeCloseTo(20, 6);
+    }
+  });
+
+  it('reports a payload that is not whole samples as bad', () => {
+    const a = new InboundAudio({ format: PCM_8K, pipelineRateHz: 16000 });
+    expect(a.push(Buffer.alloc(3), undefined, 0).kind).toBe('bad');
+  });
+});
+
+describe('codec helpers', () => {
+  it('decodes channel 0 of interleaved stereo and round-trips big-endian L16', () => {
+    const stereo = Buffer.alloc(8);
+    stereo.writeInt16LE(100, 0);
+    stereo.writeInt16LE(-5, 2);
+    stereo.writeInt16LE(200, 4);
+    stereo.writeInt16LE(-7, 6);
+    const d = decodeCarrier('pcm16', 2, stereo);
+    expect(d.ok && [d.pcm.readInt16LE(0), d.pcm.readInt16LE(2)]).toEqual([100, 200]);
+    const pcm = synthVoice(20, 16000);
+    const be = encodeCarrier('pcm16be', 1, pcm);
+    expect(be.readInt16BE(2)).toBe(pcm.readInt16LE(2));
+    const back = decodeCarrier('pcm16be', 1, be);
+    expect(back.ok && back.pcm.equals(pcm)).toBe(true);
+    expect(encodeCarrier('mulaw', 2, pcm).length).toBe(640);
+  });
+});
+
+describe('OutboundAudio', () => {
+  it('releases Exotel pieces only as whole valid chunks, with the seq of the last whole frame', () => {
+    const o = new OutboundAudio(16000, makeFormat('pcm16', 8000, EXOTEL_CHUNK));
+    const pieces = [];
+    for (let seq = 0; seq < 23; seq++) {
+      const p = o.push(outFrame(seq));
+      if (p !== undefined) {
+        pieces.push(p);
+      }
+    }
+    // 320 B per frame at 8 kHz: a piece every 10 frames.
+    expect(pieces.map((p) => [p.bytes.length, p.lastSeq, p.frames])).toEqual([
+      [3200, 9, 10],
+      [3200, 19, 10],
+    ]);
+    const last = o.finish();
+    expect(last?.lastSeq).toBe(22);
+    expect((last?.bytes.length ?? 0) >= 3 * 320).toBe(true);
+  });
+
+  it('sends Twilio audio a frame at a time', () => {
+    const o = new OutboundAudio(16000, MULAW_8K);
+    for (let seq = 0; seq < 5; seq++) {
+      const p = o.push(outFrame(seq));
+      expect(p?.bytes.length).toBe(160);
+      expect(p?.lastSeq).toBe(seq);
+    }
+  });
+});
+
+class FakeWire implements CarrierWire {
+  readonly sent: WireMessage[] = [];
+  open = true;
+  bufferedAmount = 0;
+  closed: number | undefined;
+  send(m: WireMessage): void {
+    this.sent.push(m);
+  }
+  close(code: number): void {
+    this.closed = code;
+    this.open = false;
+  }
+  text(): { event?: string; mark?: { name: string } }[] {
+    return this.sent
+      .filter((m): m is string => typeof m === 'string')
+      .map((m) => JSON.parse(m) as { event?: string; mark?: { name: string } });
+  }
+}
+
+describe('CarrierTransport', () => {
+  function twilio(): { t: CarrierTransport; wire: FakeWire } {
+    const serializer = createSerializer('twilio', { streamSid: 'MZ1' });
+    const wire = new FakeWire();
+    const t = new CarrierTransport({
+      carrier: 'twilio',
+      serializer,
+      wire,
+      metrics: createMetrics(undefined, true),
+      pipelineRateHz: 16000,
+      markIntervalMs: 100,
+      dropAudioAboveBytes: 1 << 20,
+      closeAboveBytes: 1 << 22,
+      maxSlowMs: 5000,
+      onSlow: () => undefined,
+    });
+    return { t, wire };
+  }
+
+  it('marks the first frame of a reply, then every 100 ms, and the last frame at response.done', () => {
+    const { t, wire } = twilio();
+    for (let seq = 0; seq < 12; seq++) {
+      t.sendAudio(outFrame(seq));
+    }
+    t.sendEvent({ type: 'response.done', turnId: 't1', text: '' });
+    const marks = wire
+      .text()
+      .filter((m) => m.event === 'mark')
+      .map((m) => m.mark?.name);
+    expect(marks).toEqual(['vr:0', 'vr:5', 'vr:10', 'vr:11']);
+    expect(t.resolveMark('vr:5')).toBe(5);
+    // An ack settles the earlier marks too; unknown names resolve to nothing.
+    expect(t.resolveMark('vr:0')).toBeUndefined();
+    expect(t.resolveMark('nope')).toBeUndefined();
+    expect(t.resolveMark('vr:11')).toBe(11);
+  });
+
+  it('clears on response.interrupted and ignores the echoes of marks it cut', () => {
+    const { t, wire } = twilio();
+    for (let seq = 0; seq < 8; seq++) {
+      t.sendAudio(outFrame(seq));
+    }
+    t.sendEvent({ type: 'response.interrupted', turnId: 't1', heardText: '', heardAudioMs: 0 });
+    expect(wire.text().at(-1)).toEqual({ event: 'clear', streamSid: 'MZ1' });
+    expect(t.resolveMark('vr:0')).toBeUndefined();
+    expect(t.resolveMark('vr:5')).toBeUndefined();
+    // The next reply starts afresh.
+    t.sendAudio(outFrame(8, 16000, 't2'));
+    expect(wire.text().at(-1)?.mark?.name).toBe('vr:8');
+  });
+
+  it('sends the in-band hang-up only when the relay ends the call', () => {
+    const serializer = createSerializer('audiosocket');
+    const wire = new FakeWire();
+    const opts = {
+      carrier: 'audiosocket' as const,
+      serializer,
+      wire,
+      metrics: createMetrics(undefined, true),
+      pipelineRateHz: 16000,
+      markIntervalMs: 100,
+      dropAudioAboveBytes: 1 << 20,
+      closeAboveBytes: 1 << 22,
+      maxSlowMs: 5000,
+      onSlow: () => undefined,
+    };
+    new CarrierTransport(opts).close(1000, 'bye');
+    expect(wire.sent).toEqual([Buffer.from([0, 0, 0])]);
+    const wire2 = new FakeWire();
+    const t2 = new CarrierTransport({ ...opts, wire: wire2 });
+    t2.peerEnded();
+    t2.close(1000, 'bye');
+    expect(wire2.sent).toEqual([]);
+    expect(wire2.closed).toBe(1000);
+  });
+});
