@@ -64,6 +64,27 @@ export const relayConfigSchema = z.strictObject({
       wsMaxSlowMs: z.number().int().positive().default(5_000),
     })
     .prefault({}),
+  /** WebRTC ingress (WHIP-style signalling on the media listener); loopback-only by default. */
+  webrtc: z
+    .strictObject({
+      /** Addresses werift gathers host candidates on (besides its NICs). */
+      hostAddresses: z.array(z.string()).optional(),
+      /** Local candidate addresses/CIDRs kept in the answer (default: hostAddresses). */
+      allowedLocalAddresses: z.array(z.string()).optional(),
+      allowedRemoteAddresses: z.array(z.string()).optional(),
+      /** STUN/TURN servers; none by default (no public STUN unless configured). */
+      iceServers: z
+        .array(
+          z.strictObject({
+            urls: z.string(),
+            username: z.string().optional(),
+            credential: z.string().optional(),
+          }),
+        )
+        .optional(),
+      idleTimeoutMs: z.number().int().min(1000).optional(),
+    })
+    .prefault({}),
   /** Carrier ingress (Twilio, Telnyx, …, AudioSocket); absent = no carrier paths. */
   telephony: telephonyConfigSchema.optional(),
   heartbeatMs: z.number().int().min(1000).default(15_000),

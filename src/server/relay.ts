@@ -15,6 +15,7 @@ import { startGateway } from '../gateway/listen.js';
 import { startEmbeddedEngines, type EmbeddedEngines } from './embedded-engines.js';
 import { MediaServer } from './media-server.js';
 import type { MediaModuleFactory } from './media-routes.js';
+import { createWebRtcModule } from '../transports/webrtc/index.js';
 import {
   createTelephonyModule,
   telephonyOptionsFromConfig,
@@ -52,6 +53,29 @@ export interface RelayExtras {
   modules?: MediaModuleFactory[];
 }
 
+/** The config file's webrtc section as module options (only the fields that are set). */
+function webrtcOptions(w: RelayConfig['webrtc']): Parameters<typeof createWebRtcModule>[0] {
+  return {
+    ...(w.hostAddresses === undefined ? {} : { hostAddresses: w.hostAddresses }),
+    ...(w.allowedLocalAddresses === undefined
+      ? {}
+      : { allowedLocalAddresses: w.allowedLocalAddresses }),
+    ...(w.allowedRemoteAddresses === undefined
+      ? {}
+      : { allowedRemoteAddresses: w.allowedRemoteAddresses }),
+    ...(w.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: w.idleTimeoutMs }),
+    ...(w.iceServers === undefined
+      ? {}
+      : {
+          iceServers: w.iceServers.map((i) => ({
+            urls: i.urls,
+            ...(i.username === undefined ? {} : { username: i.username }),
+            ...(i.credential === undefined ? {} : { credential: i.credential }),
+          })),
+        }),
+  };
+}
+
 export async function startRelay(
   config: RelayConfig,
   logger: Logger,
@@ -85,6 +109,7 @@ export async function startRelay(
   });
 
   try {
+    let gatewayUrl: string | undefined;
     let engines: EmbeddedEngines | undefined;
     let sessions: SessionManager | undefined;
     let media: MediaServer | undefined;
@@ -131,6 +156,11 @@ export async function startRelay(
         maxMessagesPerSecond: config.limits.maxMessagesPerSecond,
         modules: extras.modules ?? [
           ...DEFAULT_MEDIA_MODULES,
+          createWebRtcModule({
+            ...webrtcOptions(config.webrtc),
+            // The demo page exists only in development mode (it takes dev tokens).
+            ...(config.devTokens ? { demo: { gatewayUrl: () => gatewayUrl ?? '' } } : {}),
+          }),
           ...(config.telephony === undefined
             ? []
             : [createTelephonyModule(telephonyOptionsFromConfig(config.telephony))]),
@@ -147,7 +177,6 @@ export async function startRelay(
       cleanups.push(() => m.close());
       mediaAddress = `${addr.address}:${addr.port}`;
     }
-    let gatewayUrl: string | undefined;
     if (config.role !== 'media') {
       const gw = await startGateway(
         {

@@ -1,0 +1,141 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * Real headless Chromium against the relay's WebRTC module. Each scenario runs in a child
+ * process (browser-scenario.ts), inside a private network namespace with only `lo` when we
+ * are root (CI), so no packet can leave loopback; it prints `RESULT {json}`.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const SCENARIO = fileURLToPath(new URL('./browser-scenario.ts', import.meta.url));
+const REPO = fileURLToPath(new URL('../../..', import.meta.url));
+const CHILD_TIMEOUT_MS = 90_000;
+
+type Json = Record<string, unknown>;
+
+function runScenario(name: string, args: Json = {}): Promise<Json> {
+  const node = `exec node --import tsx ${shellQuote(SCENARIO)} ${name} ${shellQuote(JSON.stringify(args))}`;
+  const asRoot = process.getuid?.() === 0 && existsSync('/usr/bin/unshare');
+  const [cmd, argv] = asRoot
+    ? ['unshare', ['-n', 'sh', '-c', `ip link set lo up && ${node}`]]
+    : ['sh', ['-c', node]];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, {
+      cwd: REPO,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) {
+        process.kill(-child.pid, 'SIGKILL');
+      }
+      reject(new Error(`scenario ${name} timed out\n${err.slice(-4000)}`));
+    }, CHILD_TIMEOUT_MS);
+    child.on('close', () => {
+      clearTimeout(timer);
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (line === undefined) {
+        reject(new Error(`scenario ${name} printed no result\n${out}\n${err.slice(-4000)}`));
+        return;
+      }
+      const result = JSON.parse(line.slice('RESULT '.length)) as Json;
+      if (result['ok'] !== true) {
+        reject(
+          new Error(`scenario ${name} failed: ${String(result['error'])}\n${err.slice(-4000)}`),
+        );
+        return;
+      }
+      resolve(result);
+    });
+  });
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+describe.skipIf(!existsSync(CHROMIUM))('WebRTC with headless Chromium', () => {
+  it(
+    'refuses a bad offer with 401 creating nothing; carries a turn both ways; a closed tab is released within the idle timeout',
+    async () => {
+      const r = await runScenario('call');
+      // Bad credentials: 401 and no session, no werift peer.
+      expect(r['bad']).toEqual({ status: 401, code: 'RELAY_ERR_UNAUTHENTICATED' });
+      expect(r['badForged']).toEqual({ status: 401, code: 'RELAY_ERR_TOKEN_EXPIRED' });
+      const afterBad = r['afterBad'] as Json;
+      expect(afterBad['sessions']).toBe(0);
+      expect(afterBad['peers']).toBe(0);
+      expect(String(afterBad['sessionsCreated'])).not.toMatch(/transport="webrtc"/);
+      // The real call: one session, one peer; the transcript arrived over the data channel.
+      expect((r['call'] as Json)['status']).toBe(201);
+      expect(r['liveDuringCall']).toEqual({ sessions: 1, peers: 1 });
+      const finals = r['finals'] as string[];
+      expect(finals.length).toBeGreaterThan(0);
+      expect(finals[0]).toMatch(/^alpha bravo/);
+      expect(r['eventTypes']).toEqual(
+        expect.arrayContaining([
+          'session.ready',
+          'transcript.partial',
+          'transcript.final',
+          'response.text.delta',
+          'turn.metrics',
+        ]),
+      );
+      // Reply audio reached the page: RTP counted by getStats(), and it was not silent.
+      const pageStats = r['pageStats'] as Json;
+      expect(pageStats['packets']).toBeGreaterThan(100);
+      expect(pageStats['maxLevel']).toBeGreaterThan(0.01);
+      const peerStats = r['peerStats'] as Json;
+      expect(peerStats['audioPacketsOut']).toBeGreaterThan(20);
+      expect(peerStats['silencePacketsOut']).toBeGreaterThan(0);
+      expect(peerStats['decodeErrors']).toBe(0);
+      expect(peerStats['framesIn']).toBeGreaterThan(100);
+      // Closing the tab: released within the idle timeout (+ scheduling slack), nothing left.
+      const idle = r['idleTimeoutMs'] as number;
+      expect(r['sessionReleasedMs']).toBeLessThan(idle + 1_000);
+      expect(r['peerReleasedMs']).toBeLessThan(idle + 2_000);
+      expect(r['peerReleased']).toBe(true);
+      // A page that closes its peer connection is noticed at once (SCTP/DTLS close).
+      expect(r['pcCloseReleasedMs']).toBeLessThan(idle);
+    },
+    CHILD_TIMEOUT_MS + 10_000,
+  );
+
+  it(
+    'the demo page shows the transcript and the latency waterfall with a budget breach; Stop releases the session',
+    async () => {
+      const screenshot = join(tmpdir(), `voice-relay-webrtc-demo-${process.pid}.png`);
+      await rm(screenshot, { force: true });
+      const r = await runScenario('demo', { screenshot });
+      const dom = r['dom'] as Json;
+      expect(String(dom['transcript'])).toMatch(/alpha bravo/);
+      expect(String(dom['reply'])).toMatch(/alpha bravo/);
+      const bars = dom['bars'] as { stage: string; width: string; breach: boolean }[];
+      expect(bars.map((b) => b.stage)).toEqual(['endpoint', 'stt', 'llm', 'tts', 'v2v']);
+      expect(bars.every((b) => parseFloat(b.width) > 0)).toBe(true);
+      expect(bars.find((b) => b.stage === 'llm')?.breach).toBe(true);
+      expect((dom['budgetLines'] as string[]).join(' ')).toMatch(/llm budget exceeded/);
+      expect(dom['tokenInPage']).toBe(true);
+      expect(dom['errors']).toBe('');
+      expect(r['live']).toEqual({ sessions: 1, peers: 1 });
+      // Stop = DELETE of the session resource: released at once.
+      expect(r['sessionReleasedMs']).toBeLessThan(2_000);
+      expect(r['peerReleasedMs']).toBeLessThan(2_000);
+      // The screenshot is a real PNG of some size.
+      const png = await readFile(screenshot);
+      expect(png.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]))).toBe(true);
+      expect(png.length).toBeGreaterThan(20_000);
+      expect(png.readUInt32BE(16)).toBeGreaterThanOrEqual(1000); // width
+    },
+    CHILD_TIMEOUT_MS + 10_000,
+  );
+});
