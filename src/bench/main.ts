@@ -1,12 +1,56 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { replayTable } from '../media/jitter/replay.js';
+import { benchFirstAudio } from './first-audio.js';
+import { benchCapacity, benchFrameLatency } from './frame-latency.js';
+import { benchGatewayIsolation } from './gateway-isolation.js';
+import { jitterTarget } from './jitter-target.js';
+import { benchMemory } from './memory.js';
 import { benchPipelineCost } from './pipeline-cost.js';
+import { markdown, type BenchResults } from './report.js';
+import { startBenchEnv } from './setup.js';
+
+/** Sizes of one run: `--smoke` (CI, < 1 min) or the full run (~10 min on 2 cores). */
+const PLANS = {
+  smoke: {
+    rounds: 2,
+    levels: [20],
+    frame: { warmupMs: 500, measureMs: 1000 },
+    capacity: {
+      levels: [20, 40],
+      spec: { warmupMs: 400, measureMs: 600 },
+      pairs: 1,
+      budgetMs: 15_000,
+    },
+    firstAudio: { sessions: 2, turns: 1, rounds: 1 },
+    memory: { steps: [0, 20, 40], settleMs: 400 },
+    gateway: { streams: 20, rounds: 1, concurrency: 4, spec: { warmupMs: 400, measureMs: 800 } },
+    pipelineCost: { sessions: 20, seconds: 1.5 },
+  },
+  full: {
+    rounds: 5,
+    levels: [100, 500, 1000],
+    frame: { warmupMs: 1000, measureMs: 3000 },
+    capacity: {
+      levels: [50, 100, 200, 300, 400, 500, 600, 800, 1000],
+      spec: { warmupMs: 800, measureMs: 2000 },
+      pairs: 2,
+      budgetMs: 150_000,
+    },
+    firstAudio: { sessions: 6, turns: 2, rounds: 5 },
+    memory: { steps: [0, 100, 200, 300, 400], settleMs: 1500 },
+    gateway: { streams: 100, rounds: 5, concurrency: 8, spec: { warmupMs: 800, measureMs: 2000 } },
+    pipelineCost: { sessions: 200, seconds: 10 },
+  },
+};
+
+const SECTIONS = ['frame', 'capacity', 'first-audio', 'memory', 'gateway', 'pipeline', 'jitter'];
 
 /**
- * npm run bench [-- --smoke] [--out DIR]: runs every benchmark, prints a Markdown
- * table and writes JSON + Markdown to bench-results/.
+ * npm run bench [-- --smoke] [--out DIR] [--only frame,capacity,…]: runs the benchmarks,
+ * prints a Markdown table and writes bench.json + bench.md to DIR (bench-results/).
+ * Progress goes to stderr.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -14,28 +58,83 @@ async function main(): Promise<void> {
     options: {
       smoke: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench-results' },
+      only: { type: 'string' },
     },
   });
-  const smoke = values.smoke;
-  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
-  const results: Record<string, unknown> = { machine, smoke, date: new Date().toISOString() };
-  const md: string[] = [`Machine: ${machine}${smoke ? ' (smoke run)' : ''}`, ''];
+  const only = new Set((values.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()));
+  for (const s of only) {
+    if (!SECTIONS.includes(s)) {
+      throw new Error(`unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
+    }
+  }
+  const plan = values.smoke ? PLANS.smoke : PLANS.full;
+  const log = (line: string): void => console.error(line);
+  const started = Date.now();
+  const results: BenchResults = {
+    machine: `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+    date: new Date().toISOString(),
+    smoke: values.smoke,
+    loadAvgAtStart: loadavg(),
+    rounds: plan.rounds,
+  };
 
-  const cost = await benchPipelineCost(smoke ? 20 : 200, smoke ? 4 : 20);
-  results['pipelineCost'] = cost;
-  md.push(
-    '### Session pipeline cost per input frame',
-    '',
-    '| sessions | seconds | frames | relay CPU µs per 20 ms frame | feeder baseline µs |',
-    '|---:|---:|---:|---:|---:|',
-    `| ${cost.sessions} | ${cost.seconds} | ${cost.frames} | ${cost.cpuUsPerFrame.toFixed(1)} | ${cost.baselineUsPerFrame.toFixed(2)} |`,
-    '',
+  const needsEnv = ['frame', 'capacity', 'first-audio', 'memory', 'gateway'].some((s) =>
+    only.has(s),
   );
+  const env = needsEnv ? await startBenchEnv() : undefined;
+  try {
+    if (env !== undefined && only.has('frame')) {
+      log('frame latency (direct vs relay, interleaved rounds)');
+      results.frameLatency = await benchFrameLatency(
+        env,
+        plan.levels,
+        plan.frame,
+        plan.rounds,
+        log,
+      );
+    }
+    if (env !== undefined && only.has('capacity')) {
+      log('capacity ramp');
+      const c = plan.capacity;
+      results.capacity = await benchCapacity(env, c.levels, c.spec, c.pairs, c.budgetMs, log);
+    }
+    if (env !== undefined && only.has('first-audio')) {
+      log('first-audio overhead');
+      results.firstAudio = await benchFirstAudio(env, plan.firstAudio, log);
+    }
+    if (env !== undefined && only.has('memory')) {
+      log('memory per session');
+      results.memory = await benchMemory(env, plan.memory.steps, plan.memory.settleMs);
+    }
+    if (env !== undefined && only.has('gateway')) {
+      log('gateway isolation');
+      const g = plan.gateway;
+      results.gateway = await benchGatewayIsolation(
+        env,
+        { ...g.spec, streams: g.streams },
+        g.rounds,
+        g.concurrency,
+        log,
+      );
+    }
+  } finally {
+    await env?.close();
+  }
+  if (only.has('pipeline')) {
+    log('session pipeline cost');
+    results.pipelineCost = await benchPipelineCost(
+      plan.pipelineCost.sessions,
+      plan.pipelineCost.seconds,
+    );
+  }
+  if (only.has('jitter')) {
+    log('jitter buffer replay');
+    results.jitterReplay = replayTable();
+    results.jitterTarget = jitterTarget();
+  }
+  results.durationS = (Date.now() - started) / 1000;
 
-  md.push('### Jitter buffer trace replay', '', replayTable(), '');
-  results['jitterReplay'] = 'see markdown';
-
-  const text = md.join('\n');
+  const text = markdown(results);
   console.log(text);
   await mkdir(values.out, { recursive: true });
   await writeFile(`${values.out}/bench.json`, JSON.stringify(results, null, 2));

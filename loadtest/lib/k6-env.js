@@ -1,0 +1,79 @@
+// What every k6 script here shares: the WebSocket module of this k6 version, the
+// environment, and how a client token is obtained. k6 >= 1.3. k6 only (imports k6/http).
+import http from 'k6/http';
+
+/**
+ * `k6/websockets` (v1.6+), else `k6/experimental/websockets` (same API; deprecated from
+ * v1.6 on, where it still works with a warning). An `import` of a module the running
+ * version lacks fails the whole script, so this uses require() in a try/catch.
+ * @type {typeof import('k6/websockets')}
+ */
+export const websockets = (() => {
+  try {
+    return require('k6/websockets');
+  } catch (e) {
+    // @ts-ignore -- k6 < 1.6; @types/k6 2.x no longer ships this module (same API).
+    return require('k6/experimental/websockets');
+  }
+})();
+
+/**
+ * `-e NAME=value`, else the default.
+ * @param {string} name
+ * @param {string} fallback
+ * @returns {string}
+ */
+export function env(name, fallback) {
+  const v = __ENV[name];
+  return v === undefined || v === '' ? fallback : v;
+}
+
+export const RELAY_URL = env('RELAY_URL', 'ws://127.0.0.1:8080');
+export const GATEWAY_URL = env('GATEWAY_URL', 'http://127.0.0.1:8081');
+export const PIPELINE = env('PIPELINE', 'sim');
+
+/**
+ * A client token for the media listener, in this order:
+ *  TOKEN             used as is (a JWT or a vr_ API key);
+ *  ADMIN_KEY         POST /v1/tokens (tenant TENANT, default "dev"; ttlSec TOKEN_TTL_SEC, default 3600);
+ *  otherwise         POST /v1/tokens/dev (only with `npm start`, i.e. --dev-tokens; lifetime 300 s).
+ * Call it from setup(): the gateway rate-limits dev tokens per IP.
+ * @returns {string}
+ */
+export function clientToken() {
+  const given = env('TOKEN', '');
+  if (given !== '') {
+    return given;
+  }
+  const admin = env('ADMIN_KEY', '');
+  const res =
+    admin !== ''
+      ? http.post(
+          `${GATEWAY_URL}/v1/tokens`,
+          JSON.stringify({
+            tenant: env('TENANT', 'dev'),
+            pipelines: [PIPELINE],
+            ttlSec: Number(env('TOKEN_TTL_SEC', '3600')),
+          }),
+          { headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' } },
+        )
+      : http.post(`${GATEWAY_URL}/v1/tokens/dev`, null);
+  if (res.status !== 200 && res.status !== 201) {
+    throw new Error(
+      `could not get a client token from ${GATEWAY_URL}: HTTP ${res.status} ${String(res.body)}`,
+    );
+  }
+  return /** @type {{ token: string }} */ (res.json()).token;
+}
+
+/**
+ * Set binaryType where this k6 version allows it (read-only on v0.50 and earlier).
+ * @param {import('k6/websockets').WebSocket} socket
+ */
+export function arrayBufferMode(socket) {
+  try {
+    socket.binaryType = 'arraybuffer';
+  } catch (e) {
+    // Older k6: messages arrive as Blob; callers handle both.
+  }
+}

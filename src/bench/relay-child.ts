@@ -1,0 +1,66 @@
+/**
+ * The relay under test, in its own process: `node --import tsx relay-child.ts '<json>'`.
+ * Config: { pipelinesDir, jwtSecret, adminKey }. Media and gateway on 127.0.0.1:0,
+ * limits raised so the benchmark's own connection pattern is never refused.
+ */
+import { silentLogger } from '../observability/logger.js';
+import { relayConfigSchema } from '../server/relay-config.js';
+import { startRelay } from '../server/relay.js';
+import { serveParent } from './child-ipc.js';
+
+export interface RelayChildConfig {
+  pipelinesDir: string;
+  jwtSecret: string;
+  adminKey: string;
+}
+
+export interface RelayChildInfo {
+  mediaAddress: string;
+  gatewayUrl: string;
+}
+
+/** Sum over every label set of a prom-client counter. */
+async function sum(counter: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> {
+  const m = await counter.get();
+  return m.values.reduce((a, v) => a + v.value, 0);
+}
+
+async function main(): Promise<void> {
+  const cfg = JSON.parse(process.argv[2] ?? '{}') as RelayChildConfig;
+  const config = relayConfigSchema.parse({
+    mediaPort: 0,
+    gatewayPort: 0,
+    pipelinesDir: cfg.pipelinesDir,
+    logLevel: 'silent',
+    adminKeys: [cfg.adminKey],
+    jwt: { hs256Secret: cfg.jwtSecret },
+    heartbeatMs: 60_000,
+    limits: {
+      maxSessions: 10_000,
+      maxSessionsPerKey: 10_000,
+      connectsPerMinute: 1_000_000,
+    },
+  });
+  const relay = await startRelay(config, silentLogger());
+  const m = relay.metrics;
+  serveParent(
+    {
+      mediaAddress: relay.mediaAddress ?? '',
+      gatewayUrl: relay.gatewayUrl ?? '',
+    } satisfies RelayChildInfo,
+    {},
+    async () => ({
+      sessions: relay.sessions?.size ?? 0,
+      framesIn: await sum(m.framesIn),
+      framesOut: await sum(m.framesOut),
+      framesDropped: await sum(m.framesDropped),
+      jitterLate: await sum(m.jitterFrames),
+    }),
+    () => relay.close(),
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

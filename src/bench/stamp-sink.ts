@@ -1,0 +1,123 @@
+import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { RecognizeRequest__Output } from '../generated/voicerelay/v1/RecognizeRequest.js';
+import type { RecognizeResponse } from '../generated/voicerelay/v1/RecognizeResponse.js';
+import { nowMs } from '../core/clock.js';
+import { stageProtos } from '../grpc/protos.js';
+import { readStamp } from './stamp.js';
+import { Samples } from './stats.js';
+
+/**
+ * The benchmark's STT stage: a real gRPC SpeechToText server (run in its own process by
+ * sink-child.ts). For every audio chunk it reads the hrtime stamp the client wrote into
+ * the payload and records client-send → STT-receive latency; process.hrtime is
+ * CLOCK_MONOTONIC, one clock for all processes of the machine.
+ * It answers `ready`, and `FlushDone` to a Flush; it never sends transcripts, so
+ * frames flow without turns.
+ */
+export class StampSink {
+  readonly address: string;
+  readonly #server: Server;
+  /** Latencies (µs) of measured frames of the current round. */
+  readonly latUs = new Samples(1 << 16);
+  #round = -1;
+  received = 0;
+  concealed = 0;
+  foreign = 0;
+  streams = 0;
+
+  private constructor(server: Server, address: string) {
+    this.#server = server;
+    this.address = address;
+  }
+
+  static async start(): Promise<StampSink> {
+    const server = new Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+    const holder: { sink?: StampSink } = {};
+    server.addService(stageProtos().SpeechToText.service, {
+      Recognize: (call: ServerDuplexStream<RecognizeRequest__Output, RecognizeResponse>) =>
+        holder.sink?.handle(call),
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) =>
+        err === null ? resolve(p) : reject(err),
+      ),
+    );
+    const sink = new StampSink(server, `127.0.0.1:${port}`);
+    holder.sink = sink;
+    return sink;
+  }
+
+  /** Start counting for round `round` (frames stamped with another round are foreign). */
+  beginRound(round: number): void {
+    this.#round = round;
+    this.latUs.clear();
+    this.received = 0;
+    this.concealed = 0;
+    this.foreign = 0;
+  }
+
+  handle(call: ServerDuplexStream<RecognizeRequest__Output, RecognizeResponse>): void {
+    this.streams++;
+    let requestId = '';
+    let ended = false;
+    const end = (): void => {
+      if (!ended) {
+        ended = true;
+        this.streams--;
+      }
+    };
+    call.on('data', (req: RecognizeRequest__Output) => {
+      if (req.kind === 'audio' && req.audio != null) {
+        const now = process.hrtime.bigint();
+        if (req.audio.concealed) {
+          this.concealed++;
+          return;
+        }
+        const st = readStamp(req.audio.audio);
+        if (st === undefined) {
+          return;
+        }
+        if (st.round !== this.#round) {
+          this.foreign++;
+          return;
+        }
+        this.received++;
+        if (st.measured) {
+          this.latUs.push(Number(now - st.ns) / 1000);
+        }
+      } else if (req.kind === 'config') {
+        requestId = req.requestId;
+        call.write({
+          requestId,
+          serverTsMs: nowMs(),
+          ready: { partialResults: false, speechEvents: false, engine: 'bench-stamp-sink' },
+        });
+      } else if (req.kind === 'flush') {
+        const turnId = req.flush?.turnId ?? '';
+        call.write({ requestId, turnId, serverTsMs: nowMs(), flushDone: { turnId } });
+      } else if (req.kind === 'cancel') {
+        end();
+        call.end();
+      }
+    });
+    call.on('end', () => {
+      end();
+      call.end();
+    });
+    call.on('cancelled', end);
+    call.on('error', end);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#server.forceShutdown();
+        resolve();
+      }, 500);
+      this.#server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
