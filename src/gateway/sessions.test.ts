@@ -119,8 +119,15 @@ describe('gateway: sessions', () => {
       headers: fx.admin,
     });
     expect(res.statusCode).toBe(404);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(received).toEqual([]);
+    // The bus is ordered: once a sentinel published after the DELETE arrives, anything
+    // the DELETE had published would have arrived before it.
+    const sentinel: ControlMessage = { type: 'kill', sessionId: 'sentinel', reason: 'test' };
+    await fx.nodeStore.publishControl('node-a', sentinel);
+    const deadline = Date.now() + 5_000;
+    while (received.length === 0 && Date.now() < deadline) {
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    expect(received).toEqual([sentinel]);
     await unsubscribe();
   });
 
