@@ -3,7 +3,7 @@ import { ClientClock } from './client-clock.js';
 
 describe('ClientClock', () => {
   it('maps by the fastest frame and unwraps u32 timestamps', () => {
-    const c = new ClientClock();
+    const c = new ClientClock(0);
     expect(c.map(0xffff_ffec, 10_050)).toBe(10_050); // offset 10050 - ts
     // Wrapped past 2^32 and arrived 10 ms faster than the first: it defines the offset now.
     expect(c.map(0, 10_060)).toBe(10_060);
@@ -11,6 +11,11 @@ describe('ClientClock', () => {
     const a = c.map(20, 10_200);
     const b = c.map(40, 10_100 + 40);
     expect(b - a).toBe(20);
+  });
+
+  it('takes the frame duration off: a frame is sent only after its last sample', () => {
+    const c = new ClientClock(20);
+    expect(c.map(1000, 5020)).toBe(5000);
   });
 
   it('maps a reordered older frame without moving the reference', () => {

@@ -4,9 +4,17 @@ import { seqDiff32 } from '../../core/seq.js';
  * Maps a client's u32 millisecond timestamps onto the relay clock. Timestamps are
  * unwrapped across 2^32, and the offset is the smallest (arrival − timestamp) seen:
  * the frame that travelled fastest defines the mapping, so network delay never makes
- * capture times look later than they were.
+ * capture times look later than they were. A frame's timestamp is its capture start,
+ * and it cannot be sent before its last sample was captured, so the mapping also takes
+ * off one frame duration.
  */
 export class ClientClock {
+  readonly #frameMs: number;
+
+  constructor(frameMs = 20) {
+    this.#frameMs = frameMs;
+  }
+
   #lastRaw = 0;
   #unwrapped = 0;
   #offset = Infinity;
@@ -38,6 +46,6 @@ export class ClientClock {
     if (offset < this.#offset) {
       this.#offset = offset;
     }
-    return t + this.#offset;
+    return t + this.#offset - this.#frameMs;
   }
 }
