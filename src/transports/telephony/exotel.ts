@@ -31,6 +31,7 @@ import {
   uintLike,
   withSchema,
 } from './wire-util.js';
+import { sidClear, sidMark, sidMediaMessages } from './stream-sid-wire.js';
 
 export type ExotelRate = 8000 | 16000 | 24000;
 
@@ -174,12 +175,7 @@ export class ExotelSerializer implements CarrierSerializer {
   }
 
   #mediaMessages(chunks: Buffer[]): WireMessage[] {
-    const sid = this.#streamSid;
-    if (sid === undefined) {
-      return [];
-    }
-    const prefix = `{"event":"media","stream_sid":${JSON.stringify(sid)},"media":{"payload":"`;
-    return chunks.map((c) => `${prefix}${c.toString('base64')}"}}`);
+    return sidMediaMessages('stream_sid', this.#streamSid, chunks);
   }
 
   media(payload: Buffer): WireMessage[] {
@@ -198,13 +194,12 @@ export class ExotelSerializer implements CarrierSerializer {
     if (sid === undefined) {
       return [];
     }
-    return [...this.flush(), JSON.stringify({ event: 'mark', stream_sid: sid, mark: { name } })];
+    return [...this.flush(), sidMark('stream_sid', sid, name)];
   }
 
   clear(): WireMessage[] {
     this.#chunker.reset();
-    const sid = this.#streamSid;
-    return sid === undefined ? [] : [JSON.stringify({ event: 'clear', stream_sid: sid })];
+    return sidClear('stream_sid', this.#streamSid);
   }
 
   /** Exotel ends the stream by closing the socket (the flow moves to the next applet). */

@@ -27,6 +27,7 @@ import {
   uintLike,
   withSchema,
 } from './wire-util.js';
+import { sidClear, sidMark, sidMediaMessages } from './stream-sid-wire.js';
 
 export interface TwilioOptions {
   /** Use this streamSid before `start` arrives (tests, replays). */
@@ -181,12 +182,7 @@ export class TwilioSerializer implements CarrierSerializer {
   }
 
   #mediaMessages(chunks: Buffer[]): WireMessage[] {
-    const sid = this.#streamSid;
-    if (sid === undefined) {
-      return [];
-    }
-    const prefix = `{"event":"media","streamSid":${JSON.stringify(sid)},"media":{"payload":"`;
-    return chunks.map((c) => `${prefix}${c.toString('base64')}"}}`);
+    return sidMediaMessages('streamSid', this.#streamSid, chunks);
   }
 
   media(payload: Buffer): WireMessage[] {
@@ -205,13 +201,12 @@ export class TwilioSerializer implements CarrierSerializer {
     if (sid === undefined) {
       return [];
     }
-    return [...this.flush(), JSON.stringify({ event: 'mark', streamSid: sid, mark: { name } })];
+    return [...this.flush(), sidMark('streamSid', sid, name)];
   }
 
   clear(): WireMessage[] {
     this.#chunker.reset();
-    const sid = this.#streamSid;
-    return sid === undefined ? [] : [JSON.stringify({ event: 'clear', streamSid: sid })];
+    return sidClear('streamSid', this.#streamSid);
   }
 
   /** Twilio has no in-band hang-up: end the call with the REST API or close the socket. */
