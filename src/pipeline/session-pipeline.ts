@@ -9,7 +9,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { EnergyVad, type VadEvent } from '../media/vad/energy-vad.js';
 import { createVad, type VoiceDetector } from '../media/vad/index.js';
 import type { StageClients } from '../stages/stage-clients.js';
-import { SttStream } from '../stages/stt-stream.js';
+import { SttStream, type SttDropReason } from '../stages/stt-stream.js';
 import { BudgetWatch } from './budget-watch.js';
 import { ConversationHistory } from './history.js';
 import { OutputPacer } from './output-pacer.js';
@@ -45,6 +45,7 @@ export interface SessionPipelineStats {
 }
 
 const LAST_TURNS_KEPT = 10;
+const DROP_REPORT_INTERVAL_MS = 1_000;
 
 /**
  * The spine of a session: ordered 20 ms PCM16 frames in; transcripts, reply text and
@@ -74,6 +75,9 @@ export class SessionPipeline {
   #framesIn = 0;
   #closed = false;
   #lastSpeechEndTsMs: number | null = null;
+  /** Caller audio dropped since the last `error` event about it; when that event went. */
+  #dropsUnreported = 0;
+  #dropReportedAtMs = -Infinity;
 
   constructor(options: SessionPipelineOptions) {
     this.#o = options;
@@ -124,7 +128,9 @@ export class SessionPipeline {
         onSpeechEvent: (e, ts) => this.#onSpeechEvent(e, ts),
         onFlushDone: () => undefined,
         onFailure: () => undefined,
+        onAudioDropped: (reason) => this.#onAudioDropped(reason),
       },
+      maxPendingFrames: Math.ceil((config.uplink.bufferSeconds * 1000) / FRAME_MS),
     });
     this.#turnCtx = {
       sessionId: options.sessionId,
@@ -316,6 +322,27 @@ export class SessionPipeline {
       this.#lastSpeechEndTsMs = ev.tsMs;
       this.#act(this.#taking.onSpeechStopped(ev.tsMs, nowMs()));
     }
+  }
+
+  /** Dropped caller audio: told to the client at most once a second, with the count. */
+  #onAudioDropped(reason: SttDropReason): void {
+    this.#dropsUnreported++;
+    const now = nowMs();
+    if (now - this.#dropReportedAtMs < DROP_REPORT_INTERVAL_MS) {
+      return;
+    }
+    this.#dropReportedAtMs = now;
+    const frames = this.#dropsUnreported;
+    this.#dropsUnreported = 0;
+    this.#log.warn({ reason, frames }, 'caller audio dropped');
+    this.#emit({
+      type: 'error',
+      code: 'RELAY_ERR_AUDIO_DROPPED',
+      message:
+        reason === 'stt_backpressure'
+          ? `${frames} frame(s) of caller audio dropped: the STT stage is behind by more than the uplink budget`
+          : `${frames} frame(s) of caller audio dropped: the STT stage is unavailable`,
+    });
   }
 
   #onSpeechEvent(e: SpeechEvent__Output, receivedTsMs: number): void {
