@@ -127,6 +127,8 @@ export const pipelineSchema = z
         minDelayMs: z.number().int().min(0).max(10_000).default(0),
         /** Silence after speech with no final yet: ask the STT to flush. */
         maxDelayMs: z.number().int().min(100).max(30_000).default(3_000),
+        /** Who decides that the caller has finished (see README "End of turn"). */
+        detector: z.enum(['silence']).default('silence'),
       })
       .prefault({}),
     interruptions: z

@@ -16,6 +16,7 @@ import { OutputPacer } from './output-pacer.js';
 import { Turn, type TurnContext, type TurnResult } from './turn.js';
 import { observeTurn } from './turn-metrics.js';
 import { TurnTaking, type TurnAction } from './turn-taking.js';
+import { createTurnDetector } from './turn-detection/index.js';
 import { nowMs } from '../core/clock.js';
 
 /** What every session of a process shares. */
@@ -93,6 +94,7 @@ export class SessionPipeline {
         : {}),
     });
     this.#taking = new TurnTaking({
+      detector: createTurnDetector(config),
       minDelayMs: config.endpoint.minDelayMs,
       maxDelayMs: config.endpoint.maxDelayMs,
       interruptions: config.interruptions.enabled,
@@ -193,6 +195,7 @@ export class SessionPipeline {
     }
     this.#framesIn++;
     if (!frame.concealed) {
+      this.#taking.onAudio(frame.payload, frame.captureTsMs, FRAME_MS);
       const model = this.#model;
       if (model !== undefined) {
         model.push(frame.payload, frame.captureTsMs, FRAME_MS);
@@ -256,6 +259,7 @@ export class SessionPipeline {
     this.#stt.close();
     this.#model?.close();
     this.#model = undefined;
+    this.#taking.detector.close();
     this.#pacer.close();
     const turn = this.#turn;
     const preempt = this.#preempt;
