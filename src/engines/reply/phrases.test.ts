@@ -72,9 +72,11 @@ describe('the reply grammar', () => {
     expect(replyTo('what is two plus three', ctx).text).toBe('2 plus 3 is 5.');
   });
 
-  it('is the grammar of the default pipeline', () => {
-    const file = new URL('../../../pipelines/default.yaml', import.meta.url);
-    const p = parse(readFileSync(file, 'utf8')) as { stages: { stt: { grammar?: string } } };
-    expect(p.stages.stt.grammar).toBe(replyGrammar());
+  it('is the grammar of the default pipeline (embedded and in docker-compose)', () => {
+    for (const path of ['pipelines/default.yaml', 'pipelines/compose/default.yaml']) {
+      const file = new URL(`../../../${path}`, import.meta.url);
+      const p = parse(readFileSync(file, 'utf8')) as { stages: { stt: { grammar?: string } } };
+      expect(p.stages.stt.grammar, path).toBe(replyGrammar());
+    }
   });
 });
