@@ -47,7 +47,7 @@ function openApiOperation({
       ...schema,
       operationId: s.operationId ?? `${method.toLowerCase()}${words.join('')}`,
       ...(s.security === undefined ? { security: [] } : {}),
-    } as FastifySchema,
+    },
   };
 }
 
