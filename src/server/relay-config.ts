@@ -44,6 +44,8 @@ export const relayConfigSchema = z.strictObject({
       maxSessions: z.number().int().positive().default(2000),
       maxSessionsPerKey: z.number().int().positive().default(100),
       connectsPerMinute: z.number().int().positive().default(600),
+      /** Dev-mode token route (POST /v1/tokens/dev): requests per minute per client IP. */
+      devTokensPerMinute: z.number().int().positive().default(30),
       maxPayloadBytes: z
         .number()
         .int()

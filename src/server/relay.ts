@@ -211,6 +211,7 @@ export async function startRelay(
           authenticator,
           ...(config.apiKeyPepper === undefined ? {} : { apiKeyPepper: config.apiKeyPepper }),
           ready: () => ready && !draining,
+          devTokenRatePerMin: config.limits.devTokensPerMinute,
           logger,
           nodeId,
           ...(hs256Secret === undefined
