@@ -101,14 +101,18 @@ export function providerMessage(body: string): string {
   const text = body.trim();
   try {
     const parsed = JSON.parse(text) as unknown;
-    const err = (parsed as { error?: unknown }).error ?? parsed;
+    // OpenAI: {error:{message,type,code}}; ElevenLabs: {detail:{status,message}}.
+    const err =
+      (parsed as { error?: unknown }).error ?? (parsed as { detail?: unknown }).detail ?? parsed;
     if (typeof err === 'string') {
       return err;
     }
     if (err !== null && typeof err === 'object') {
-      const e = err as { message?: unknown; code?: unknown; type?: unknown };
+      const e = err as { message?: unknown; code?: unknown; type?: unknown; status?: unknown };
       if (typeof e.message === 'string') {
-        const tag = [e.type, e.code].filter((t) => typeof t === 'string' && t !== '').join('/');
+        const tag = [e.type, e.code, e.status]
+          .filter((t) => typeof t === 'string' && t !== '')
+          .join('/');
         return tag === '' ? e.message : `${e.message} (${tag})`;
       }
     }
