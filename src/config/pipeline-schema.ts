@@ -127,8 +127,14 @@ export const pipelineSchema = z
         minDelayMs: z.number().int().min(0).max(10_000).default(0),
         /** Silence after speech with no final yet: ask the STT to flush. */
         maxDelayMs: z.number().int().min(100).max(30_000).default(3_000),
-        /** Who decides that the caller has finished (see README "End of turn"). */
-        detector: z.enum(['silence']).default('silence'),
+        /**
+         * Who decides that the caller has finished (README "End of turn"): `silence` (the STT's
+         * endpointer, then minDelayMs) or `semantic` (transcript and prosody; the wait runs
+         * from minDelayMs when the turn is clearly complete to maxDelayMs mid-thought).
+         */
+        detector: z.enum(['silence', 'semantic']).default('silence'),
+        /** semantic: end-of-turn probability at or above which the wait is minDelayMs. */
+        threshold: z.number().min(0).max(1).default(0.9),
       })
       .prefault({}),
     interruptions: z
