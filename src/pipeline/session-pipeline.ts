@@ -97,7 +97,7 @@ export class SessionPipeline {
         : {}),
     });
     this.#taking = new TurnTaking({
-      detector: createTurnDetector(config),
+      detector: createTurnDetector(config, options.sessionId),
       minDelayMs: config.endpoint.minDelayMs,
       maxDelayMs: config.endpoint.maxDelayMs,
       interruptions: config.interruptions.enabled,
