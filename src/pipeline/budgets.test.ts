@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedRealtime } from '../media/frame-feeder.js';
-import { scriptedAudio } from '../testing/speech-script.js';
+import { scriptedAudio } from '../media/speech-script.js';
 import {
   startPipelineHarness,
   testPipeline,
