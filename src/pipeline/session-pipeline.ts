@@ -10,11 +10,13 @@ import { EnergyVad, type VadEvent } from '../media/vad/energy-vad.js';
 import { createVad, type VoiceDetector } from '../media/vad/index.js';
 import type { StageClients } from '../stages/stage-clients.js';
 import { SttStream, type SttDropReason } from '../stages/stt-stream.js';
+import { GrpcTurnStages } from '../stages/turn-stages.js';
 import { BudgetWatch } from './budget-watch.js';
 import { ConversationHistory } from './history.js';
 import { OutputPacer } from './output-pacer.js';
 import { Turn, type TurnContext, type TurnResult } from './turn.js';
-import { observeTurn } from './turn-metrics.js';
+import type { TurnStages } from './stage-ports.js';
+import { countTurnOutcome } from './turn-observer.js';
 import { TurnTaking, type TurnAction } from './turn-taking.js';
 import { createTurnDetector } from './turn-detection/index.js';
 import { nowMs } from '../core/clock.js';
@@ -26,6 +28,8 @@ export interface PipelineDeps {
   ticker: Ticker;
   metrics: Metrics;
   logger: Logger;
+  /** The LLM and TTS stages of turns (default: gRPC over `clients`). */
+  turnStages?: TurnStages;
 }
 
 export interface SessionPipelineOptions {
@@ -140,7 +144,7 @@ export class SessionPipeline {
     this.#turnCtx = {
       sessionId: options.sessionId,
       config,
-      clients: deps.clients,
+      stages: deps.turnStages ?? new GrpcTurnStages(deps.clients),
       metrics: deps.metrics,
       logger: deps.logger,
       emit: (ev) => this.#emit(ev),
@@ -401,7 +405,7 @@ export class SessionPipeline {
         case 'preempt-discard': {
           const p = this.#preempt;
           this.#preempt = undefined;
-          p?.cancel();
+          p?.cancel('discarded');
           this.#o.deps.metrics.preemptive.labels('discarded').inc();
           break;
         }
@@ -518,8 +522,6 @@ export class SessionPipeline {
     if (this.#lastTurns.length > LAST_TURNS_KEPT) {
       this.#lastTurns.shift();
     }
-    observeTurn(this.#o.deps.metrics, result.metrics);
-    this.#o.deps.metrics.turns.labels(result.outcome).inc();
     this.#emit({ type: 'turn.metrics', ...result.metrics });
     this.#log.debug({ turnId: turn.turnId, outcome: result.outcome }, 'turn ended');
   }
@@ -579,6 +581,7 @@ export class SessionPipeline {
     // The utterance is lost: start over on a fresh stream. Its id is used up, so the
     // next attempt is a new turn (the breach stays attached to this one).
     this.#turnCount++;
+    countTurnOutcome(this.#o.deps.metrics, 'failed', { stage, reason: 'RELAY_ERR_DEADLINE' });
     this.#stt.restart(action === 'fallback');
   }
 }

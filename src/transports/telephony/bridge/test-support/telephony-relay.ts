@@ -11,7 +11,7 @@ import type { ServerEvent } from '../../../../frames/events.js';
 import { silentLogger } from '../../../../observability/logger.js';
 import { relayConfigSchema } from '../../../../server/relay-config.js';
 import { startRelay, type Relay } from '../../../../server/relay.js';
-import { EventLog } from '../../../../testing/event-log.js';
+import { EventLog } from '../../../../client/event-log.js';
 import { TEST_ADMIN_KEY, TEST_JWT_SECRET, testToken } from '../../../../testing/relay-harness.js';
 import type { CallInfo, TelephonyModuleOptions } from '../options.js';
 import { createTelephonyModule } from '../telephony-module.js';
