@@ -88,7 +88,11 @@ export async function startRelay(
   const store: StateStore =
     config.redisUrl === undefined
       ? new MemoryStateStore({ nodeId })
-      : new RedisStateStore({ url: config.redisUrl, nodeId });
+      : new RedisStateStore({
+          url: config.redisUrl,
+          nodeId,
+          commandTimeoutMs: config.state.commandTimeoutMs,
+        });
   const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
   let ready = false;
   let draining = false;
@@ -140,6 +144,8 @@ export async function startRelay(
         deps: { clients, ticker, metrics, logger: logger.child({ module: 'pipeline' }) },
         limits: config.limits,
         logger: logger.child({ module: 'session' }),
+        refreshMs: config.state.refreshMs,
+        admitWhenStoreDown: config.state.whenUnavailable === 'admit',
       });
       await sessions.start();
       const sm = sessions;
@@ -187,6 +193,7 @@ export async function startRelay(
           authenticator,
           ...(config.apiKeyPepper === undefined ? {} : { apiKeyPepper: config.apiKeyPepper }),
           ready: () => ready && !draining,
+          degradedReady: config.state.whenUnavailable === 'admit',
           logger,
           nodeId,
           ...(hs256Secret === undefined
@@ -194,6 +201,9 @@ export async function startRelay(
             : {
                 tokens: {
                   secret: hs256Secret,
+                  // Minted tokens must pass this relay's own issuer/audience checks.
+                  ...(config.jwt.issuer === undefined ? {} : { issuer: config.jwt.issuer }),
+                  ...(config.jwt.audience === undefined ? {} : { audience: config.jwt.audience }),
                   ...(config.devTokens
                     ? {
                         devMode: {
