@@ -215,8 +215,15 @@ export function loadRelayConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     const file = source ?? '(flags/environment)';
     const problems: ConfigProblem[] = r.error.issues.map((i) => ({
       file,
-      field: i.code === 'unrecognized_keys' ? i.keys.join(', ') : i.path.join('.'),
-      message: i.code === 'unrecognized_keys' ? 'unknown field' : i.message,
+      field:
+        i.code === 'unrecognized_keys'
+          ? [...i.path, i.keys.join(', ')].join('.')
+          : i.path.join('.'),
+      // Schemas that list their valid keys say so; zod's own text becomes "unknown field".
+      message:
+        i.code === 'unrecognized_keys' && i.message.startsWith('Unrecognized key')
+          ? 'unknown field'
+          : i.message,
     }));
     throw new ConfigError(problems);
   }

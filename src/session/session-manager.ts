@@ -234,7 +234,7 @@ export class SessionManager {
       return;
     }
     if (m.type === 'kill') {
-      s.end(1000, `terminated: ${m.reason}`);
+      s.end(m.code ?? 1000, `terminated: ${m.reason}`);
     }
   }
 

@@ -24,7 +24,8 @@ export type SessionPatch = Partial<
 >;
 
 export type ControlMessage =
-  | { type: 'kill'; sessionId: string; reason: string }
+  /** End the session; `code` is the close code (default 1000; 1008 for a revoked key). */
+  | { type: 'kill'; sessionId: string; reason: string; code?: number | undefined }
   | { type: 'update'; sessionId: string; patch: Record<string, unknown> };
 
 export type ControlHandler = (message: ControlMessage) => void | Promise<void>;
