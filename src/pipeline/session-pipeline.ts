@@ -53,6 +53,14 @@ export interface SessionPipelineStats {
 const LAST_TURNS_KEPT = 10;
 const DROP_REPORT_INTERVAL_MS = 1_000;
 
+interface QueuedTurn {
+  text: string;
+  utterance: number;
+  speechEndTsMs: number | null;
+  endpointTsMs: number | null;
+  sttFinalTsMs: number | null;
+}
+
 /**
  * The spine of a session: ordered 20 ms PCM16 frames in; transcripts, reply text and
  * paced reply audio out. One long-lived STT stream per session, one LLM and one TTS
@@ -73,6 +81,11 @@ export class SessionPipeline {
   readonly #taking: TurnTaking;
   #turn: Turn | undefined;
   #preempt: Turn | undefined;
+  /**
+   * A user turn that arrived while a reply played with interruptions off: it starts
+   * once the reply ends (texts arriving meanwhile are joined). At most one.
+   */
+  #queued: QueuedTurn | undefined;
   #marksInUse = false;
   /** The model VAD once loaded (Silero); until then, and as fallback, the energy VAD. */
   #model: VoiceDetector | undefined;
@@ -262,6 +275,7 @@ export class SessionPipeline {
       return;
     }
     this.#closed = true;
+    this.#queued = undefined;
     this.#sttBudget.close();
     this.#stt.close();
     this.#model?.close();
@@ -466,6 +480,18 @@ export class SessionPipeline {
     endpointTsMs: number | null,
     sttFinalTsMs: number | null,
   ): void {
+    if (this.#turn !== undefined && !this.#taking.interruptions) {
+      // Interruptions off: the reply is not cut; this turn follows it.
+      const q = this.#queued;
+      this.#queued = {
+        text: q === undefined ? text : `${q.text} ${text}`,
+        utterance,
+        speechEndTsMs,
+        endpointTsMs,
+        sttFinalTsMs,
+      };
+      return;
+    }
     this.#interruptTurn(null);
     this.#turnCount++;
     const turnId = `${this.sessionId}.t${this.#turnCount}`;
@@ -524,6 +550,11 @@ export class SessionPipeline {
     }
     this.#emit({ type: 'turn.metrics', ...result.metrics });
     this.#log.debug({ turnId: turn.turnId, outcome: result.outcome }, 'turn ended');
+    const q = this.#queued;
+    if (q !== undefined && this.#turn === undefined && !this.#closed) {
+      this.#queued = undefined;
+      this.#startTurn(q.text, q.utterance, q.speechEndTsMs, q.endpointTsMs, q.sttFinalTsMs);
+    }
   }
 
   /** The turn id the next utterance gets. */
