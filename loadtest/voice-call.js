@@ -24,6 +24,7 @@ import { clearInterval, setInterval } from 'k6/timers';
 import { createImpairment } from './lib/impair.js';
 import {
   arrayBufferMode,
+  callScenario,
   clientToken,
   env,
   PIPELINE,
@@ -81,8 +82,6 @@ const transcriptOk = new Rate('transcript_words_ok');
 const framesLost = new Counter('uplink_frames_impaired_lost');
 
 const THRESHOLDS = thresholdsFromEnv(__ENV);
-const ITERATIONS = env('ITERATIONS', '');
-const VUS = Number(env('VUS', '10'));
 
 /** @type {Record<string, string[]>} */
 const thresholds = {
@@ -101,22 +100,7 @@ if (EXPECT_WORDS > 0 && IMPAIR !== 'loss-1pct') {
 }
 
 export const options = {
-  scenarios: {
-    calls:
-      ITERATIONS === ''
-        ? {
-            executor: 'constant-vus',
-            vus: VUS,
-            duration: env('DURATION', '1m'),
-            gracefulStop: '30s',
-          }
-        : {
-            executor: 'per-vu-iterations',
-            vus: VUS,
-            iterations: Number(ITERATIONS),
-            maxDuration: env('MAX_DURATION', '10m'),
-          },
-  },
+  scenarios: { calls: callScenario('10') },
   thresholds,
   summaryTrendStats: SUMMARY_TREND_STATS,
 };
