@@ -323,8 +323,9 @@ const plivo = {
       extra_headers: `call=${c.callId}`,
     }),
   ],
+  /** As documented: media{track, timestamp, payload}, no chunk number. */
   /** @type {Carrier['media']} */
-  media: (c, bytes, chunk, tsMs, seq) =>
+  media: (c, bytes, _chunk, tsMs, seq) =>
     JSON.stringify({
       event: 'media',
       sequenceNumber: seq,
@@ -332,7 +333,6 @@ const plivo = {
       media: {
         track: 'inbound',
         timestamp: String(Math.floor(tsMs)),
-        chunk,
         payload: base64Encode(bytes),
       },
     }),
