@@ -9,13 +9,14 @@ import type { Metrics } from '../observability/metrics.js';
 import { EnergyVad, type VadEvent } from '../media/vad/energy-vad.js';
 import { createVad, type VoiceDetector } from '../media/vad/index.js';
 import type { StageClients } from '../stages/stage-clients.js';
-import { SttStream } from '../stages/stt-stream.js';
+import { SttStream, type SttDropReason } from '../stages/stt-stream.js';
 import { BudgetWatch } from './budget-watch.js';
 import { ConversationHistory } from './history.js';
 import { OutputPacer } from './output-pacer.js';
 import { Turn, type TurnContext, type TurnResult } from './turn.js';
 import { observeTurn } from './turn-metrics.js';
 import { TurnTaking, type TurnAction } from './turn-taking.js';
+import { createTurnDetector } from './turn-detection/index.js';
 import { nowMs } from '../core/clock.js';
 
 /** What every session of a process shares. */
@@ -45,6 +46,7 @@ export interface SessionPipelineStats {
 }
 
 const LAST_TURNS_KEPT = 10;
+const DROP_REPORT_INTERVAL_MS = 1_000;
 
 /**
  * The spine of a session: ordered 20 ms PCM16 frames in; transcripts, reply text and
@@ -74,6 +76,9 @@ export class SessionPipeline {
   #framesIn = 0;
   #closed = false;
   #lastSpeechEndTsMs: number | null = null;
+  /** Caller audio dropped since the last `error` event about it; when that event went. */
+  #dropsUnreported = 0;
+  #dropReportedAtMs = -Infinity;
 
   constructor(options: SessionPipelineOptions) {
     this.#o = options;
@@ -89,6 +94,7 @@ export class SessionPipeline {
         : {}),
     });
     this.#taking = new TurnTaking({
+      detector: createTurnDetector(config),
       minDelayMs: config.endpoint.minDelayMs,
       maxDelayMs: config.endpoint.maxDelayMs,
       interruptions: config.interruptions.enabled,
@@ -124,7 +130,9 @@ export class SessionPipeline {
         onSpeechEvent: (e, ts) => this.#onSpeechEvent(e, ts),
         onFlushDone: () => undefined,
         onFailure: () => undefined,
+        onAudioDropped: (reason) => this.#onAudioDropped(reason),
       },
+      maxPendingFrames: Math.ceil((config.uplink.bufferSeconds * 1000) / FRAME_MS),
     });
     this.#turnCtx = {
       sessionId: options.sessionId,
@@ -187,6 +195,7 @@ export class SessionPipeline {
     }
     this.#framesIn++;
     if (!frame.concealed) {
+      this.#taking.onAudio(frame.payload, frame.captureTsMs, FRAME_MS);
       const model = this.#model;
       if (model !== undefined) {
         model.push(frame.payload, frame.captureTsMs, FRAME_MS);
@@ -250,6 +259,7 @@ export class SessionPipeline {
     this.#stt.close();
     this.#model?.close();
     this.#model = undefined;
+    this.#taking.detector.close();
     this.#pacer.close();
     const turn = this.#turn;
     const preempt = this.#preempt;
@@ -316,6 +326,27 @@ export class SessionPipeline {
       this.#lastSpeechEndTsMs = ev.tsMs;
       this.#act(this.#taking.onSpeechStopped(ev.tsMs, nowMs()));
     }
+  }
+
+  /** Dropped caller audio: told to the client at most once a second, with the count. */
+  #onAudioDropped(reason: SttDropReason): void {
+    this.#dropsUnreported++;
+    const now = nowMs();
+    if (now - this.#dropReportedAtMs < DROP_REPORT_INTERVAL_MS) {
+      return;
+    }
+    this.#dropReportedAtMs = now;
+    const frames = this.#dropsUnreported;
+    this.#dropsUnreported = 0;
+    this.#log.warn({ reason, frames }, 'caller audio dropped');
+    this.#emit({
+      type: 'error',
+      code: 'RELAY_ERR_AUDIO_DROPPED',
+      message:
+        reason === 'stt_backpressure'
+          ? `${frames} frame(s) of caller audio dropped: the STT stage is behind by more than the uplink budget`
+          : `${frames} frame(s) of caller audio dropped: the STT stage is unavailable`,
+    });
   }
 
   #onSpeechEvent(e: SpeechEvent__Output, receivedTsMs: number): void {

@@ -17,6 +17,9 @@ export const relayConfigSchema = z.strictObject({
   mediaPort: z.number().int().min(0).max(65535).default(8080),
   gatewayHost: z.string().default('127.0.0.1'),
   gatewayPort: z.number().int().min(0).max(65535).default(8081),
+  /** Ops listener of a media-only node (/metrics, /healthz, /readyz); host defaults to `host`. */
+  opsHost: z.string().optional(),
+  opsPort: z.number().int().min(0).max(65535).default(8082),
   pipelinesDir: z.string().default('pipelines'),
   /** redis://… for fleets; absent = in-memory state (single process). */
   redisUrl: z.string().url().optional(),
@@ -102,6 +105,8 @@ const ENV: Record<string, (v: string, into: Record<string, unknown>) => void> = 
   VOICE_RELAY_MEDIA_PORT: (v, o) => (o['mediaPort'] = Number(v)),
   VOICE_RELAY_GATEWAY_HOST: (v, o) => (o['gatewayHost'] = v),
   VOICE_RELAY_GATEWAY_PORT: (v, o) => (o['gatewayPort'] = Number(v)),
+  VOICE_RELAY_OPS_HOST: (v, o) => (o['opsHost'] = v),
+  VOICE_RELAY_OPS_PORT: (v, o) => (o['opsPort'] = Number(v)),
   VOICE_RELAY_PIPELINES: (v, o) => (o['pipelinesDir'] = v),
   VOICE_RELAY_REDIS_URL: (v, o) => (o['redisUrl'] = v),
   VOICE_RELAY_LOG_LEVEL: (v, o) => (o['logLevel'] = v),
@@ -143,6 +148,8 @@ export function loadRelayConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
       port: { type: 'string' },
       'gateway-host': { type: 'string' },
       'gateway-port': { type: 'string' },
+      'ops-host': { type: 'string' },
+      'ops-port': { type: 'string' },
       pipelines: { type: 'string' },
       redis: { type: 'string' },
       'log-level': { type: 'string' },
@@ -188,6 +195,8 @@ export function loadRelayConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     'gatewayPort',
     values['gateway-port'] === undefined ? undefined : Number(values['gateway-port']),
   );
+  flag('opsHost', values['ops-host']);
+  flag('opsPort', values['ops-port'] === undefined ? undefined : Number(values['ops-port']));
   flag('pipelinesDir', values.pipelines);
   flag('redisUrl', values.redis);
   flag('logLevel', values['log-level']);

@@ -14,6 +14,7 @@ import type { StateStore } from '../state/types.js';
 import { startGateway } from '../gateway/listen.js';
 import { startEmbeddedEngines, type EmbeddedEngines } from './embedded-engines.js';
 import { MediaServer } from './media-server.js';
+import { OpsServer } from './ops-server.js';
 import type { MediaModuleFactory } from './media-routes.js';
 import { createWebRtcModule } from '../transports/webrtc/index.js';
 import {
@@ -35,6 +36,8 @@ export interface Relay {
   readonly mediaAddress: string | undefined;
   /** Base URL of the management gateway (role all/gateway), e.g. http://127.0.0.1:8081. */
   readonly gatewayUrl: string | undefined;
+  /** Base URL of the ops listener (role media only: /metrics, /healthz, /readyz). */
+  readonly opsUrl: string | undefined;
   readonly engines: EmbeddedEngines | undefined;
   /** Readiness false, new upgrades 503, sessions finish their turn within the grace, close 1001. */
   drain(graceMs: number): Promise<void>;
@@ -110,6 +113,7 @@ export async function startRelay(
 
   try {
     let gatewayUrl: string | undefined;
+    let opsUrl: string | undefined;
     let engines: EmbeddedEngines | undefined;
     let sessions: SessionManager | undefined;
     let media: MediaServer | undefined;
@@ -210,6 +214,18 @@ export async function startRelay(
       );
       cleanups.push(() => gw.close());
       gatewayUrl = gw.address;
+    } else {
+      // A media-only node has no gateway: its metrics and health get a listener of their own.
+      const ops = new OpsServer({
+        registry: metrics.registry,
+        nodeId,
+        ready: () => ready && !draining,
+      });
+      const info = await ops.listen(config.opsPort, config.opsHost ?? config.host);
+      cleanups.push(() => ops.close());
+      const hostPart = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+      opsUrl = `http://${hostPart}:${info.port}`;
+      logger.info({ host: info.address, port: info.port }, 'ops listener listening');
     }
     ready = true;
     const s = sessions;
@@ -230,6 +246,7 @@ export async function startRelay(
       sessions,
       mediaAddress,
       gatewayUrl,
+      opsUrl,
       engines,
       async drain(graceMs) {
         draining = true;

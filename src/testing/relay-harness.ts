@@ -17,6 +17,7 @@ export async function startTestRelay(overrides: TestRelayConfig = {}): Promise<R
   const config = relayConfigSchema.parse({
     mediaPort: 0,
     gatewayPort: 0,
+    opsPort: 0,
     pipelinesDir: REPO_PIPELINES,
     logLevel: 'silent',
     adminKeys: [TEST_ADMIN_KEY],

@@ -226,7 +226,9 @@ export function tokenRoutes(app: FastifyInstance, opts: TokenRouteOptions): void
   );
 }
 
-type ResolvedGrant = Required<Pick<MintClientTokenOptions, 'tenant' | 'subject'>> & ClientGrant;
+type ResolvedGrant = Required<Pick<MintClientTokenOptions, 'tenant' | 'subject'>> &
+  Pick<MintClientTokenOptions, 'keyId'> &
+  ClientGrant;
 
 /** Who gets what: admins name any tenant; clients stay within their tenant and grant. */
 function resolveGrant(principal: Principal, body: MintBody): ResolvedGrant {
@@ -256,5 +258,11 @@ function resolveGrant(principal: Principal, body: MintBody): ResolvedGrant {
     ...(maxSessions === undefined ? {} : { maxSessions }),
   };
   assertGrantWithin(principal, grant);
-  return { tenant: principal.tenant, subject: body.subject ?? principal.subject, ...grant };
+  return {
+    tenant: principal.tenant,
+    subject: body.subject ?? principal.subject,
+    ...grant,
+    // Limits bind to the minting key, whatever subject the caller picks.
+    ...(principal.keyId === undefined ? {} : { keyId: principal.keyId }),
+  };
 }
