@@ -5,7 +5,7 @@
 // acknowledged once its audio has played, clear on barge-in, DTMF and hang-up.
 //
 //   k6 run -e CARRIER=vonage loadtest/carrier-call.js
-//   k6 run -e CARRIER=telnyx -e IMPAIR=reorder-100ms loadtest/carrier-call.js
+//   k6 run -e CARRIER=telnyx -e IMPAIR=reorder100 loadtest/carrier-call.js
 //
 // The relay needs the carrier configured (loadtest/relay.yaml has all six).
 // Environment: CARRIER (twilio), RELAY_URL (ws://127.0.0.1:8080) or CARRIER_URL (the

@@ -86,12 +86,14 @@ run() {
 
 run voice-call voice-call.js "${calls[@]}" -e TURNS=2
 run voice-call-barge-in voice-call.js "${calls[@]}" -e TURNS=2 -e BARGE_IN_MS=700
-for profile in ${SMOKE_IMPAIR:-duplicates-2pct jitter-40ms}; do
+for profile in ${SMOKE_IMPAIR:-reorder100 duplicates2 chunks100 loss1}; do
   run "voice-call-$profile" voice-call.js "${calls[@]}" -e TURNS=1 -e "IMPAIR=$profile"
 done
 for carrier in twilio telnyx vonage plivo exotel asterisk; do
   run "carrier-$carrier" carrier-call.js "${calls[@]}" "${carrier_auth[@]}" -e "CARRIER=$carrier"
 done
+run carrier-telnyx-reorder100 carrier-call.js "${calls[@]}" "${carrier_auth[@]}" -e CARRIER=telnyx \
+  -e IMPAIR=reorder100
 run carrier-twilio-barge-in twilio-caller.js "${calls[@]}" "${carrier_auth[@]}" -e BARGE_IN_MS=700
 run churn churn.js -e DURATION=5s -e "READY_P95_MS=$latency"
 run gateway gateway.js -e DURATION=5s -e RATE=20 -e "ADMIN_KEY=$admin" \

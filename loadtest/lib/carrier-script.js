@@ -29,7 +29,7 @@ export function carrierScript(defaultCarrier) {
   }
   const TURNS = Number(env('TURNS', '2'));
   const SPEECH = encodeSpeech(carrier, speechPcm(carrier.rate, Number(env('SPEECH_MS', '1200'))));
-  const IMPAIR = env('IMPAIR', 'in-order');
+  const IMPAIR = env('IMPAIR', 'inOrder');
   const SEED = Number(env('SEED', '1'));
   const BARGE_IN_MS = env('BARGE_IN_MS', '') === '' ? null : Number(env('BARGE_IN_MS', '0'));
   const DTMF = env('DTMF', '1');

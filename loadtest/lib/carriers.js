@@ -323,9 +323,8 @@ const plivo = {
       extra_headers: `call=${c.callId}`,
     }),
   ],
-  /** As documented: media{track, timestamp, payload}, no chunk number. */
   /** @type {Carrier['media']} */
-  media: (c, bytes, _chunk, tsMs, seq) =>
+  media: (c, bytes, chunk, tsMs, seq) =>
     JSON.stringify({
       event: 'media',
       sequenceNumber: seq,
@@ -333,6 +332,7 @@ const plivo = {
       media: {
         track: 'inbound',
         timestamp: String(Math.floor(tsMs)),
+        chunk,
         payload: base64Encode(bytes),
       },
     }),
