@@ -48,6 +48,8 @@ const TURNS = Number(env('TURNS', '2'));
 const WAV_PATH = env('WAV', '');
 const IMPAIR = env('IMPAIR', 'inOrder');
 const SEED = Number(env('SEED', '1'));
+// One timer per VU: 20 ms (the frame clock) unless an impairment schedules finer sends.
+const TICK_MS = IMPAIR === 'inOrder' ? 20 : 10;
 const BARGE_IN_MS = env('BARGE_IN_MS', '') === '' ? null : Number(env('BARGE_IN_MS', '0'));
 const SIM_MS_PER_CHAR = Number(env('SIM_MS_PER_CHAR', '60'));
 const SIM_CHUNK_MS = Number(env('SIM_CHUNK_MS', '100'));
@@ -154,7 +156,7 @@ export default function (data) {
         clearInterval(timer);
         socket.close();
       }
-    }, 10);
+    }, TICK_MS);
   };
   socket.onmessage = (ev) => {
     if (ev === undefined) {

@@ -31,6 +31,8 @@ export function carrierScript(defaultCarrier) {
   const SPEECH = encodeSpeech(carrier, speechPcm(carrier.rate, Number(env('SPEECH_MS', '1200'))));
   const IMPAIR = env('IMPAIR', 'inOrder');
   const SEED = Number(env('SEED', '1'));
+  // One timer per VU: 20 ms (the frame clock) unless an impairment schedules finer sends.
+  const TICK_MS = IMPAIR === 'inOrder' ? 20 : 10;
   const BARGE_IN_MS = env('BARGE_IN_MS', '') === '' ? null : Number(env('BARGE_IN_MS', '0'));
   const DTMF = env('DTMF', '1');
   const BASE = env('CARRIER_URL', `${RELAY_URL.replace(/\/+$/, '')}${carrier.path}`);
@@ -157,7 +159,7 @@ export function carrierScript(defaultCarrier) {
           sendAll(call.finish(DTMF));
           socket.close();
         }
-      }, 10);
+      }, TICK_MS);
     };
     socket.onmessage = (ev) => {
       if (ev === undefined) {
