@@ -18,6 +18,7 @@ import { observeTurn } from './turn-metrics.js';
 import { TurnTaking, type TurnAction } from './turn-taking.js';
 import { createTurnDetector } from './turn-detection/index.js';
 import { nowMs } from '../core/clock.js';
+import type { RelayError } from '../errors/errors.js';
 
 /** What every session of a process shares. */
 export interface PipelineDeps {
@@ -76,6 +77,8 @@ export class SessionPipeline {
   #framesIn = 0;
   #closed = false;
   #lastSpeechEndTsMs: number | null = null;
+  /** Set while the STT stream is failing (cleared by the next transcript). */
+  #sttDown: RelayError | undefined;
   /** Caller audio dropped since the last `error` event about it; when that event went. */
   #dropsUnreported = 0;
   #dropReportedAtMs = -Infinity;
@@ -94,7 +97,7 @@ export class SessionPipeline {
         : {}),
     });
     this.#taking = new TurnTaking({
-      detector: createTurnDetector(config),
+      detector: createTurnDetector(config, options.sessionId),
       minDelayMs: config.endpoint.minDelayMs,
       maxDelayMs: config.endpoint.maxDelayMs,
       interruptions: config.interruptions.enabled,
@@ -129,7 +132,7 @@ export class SessionPipeline {
         onTranscript: (t, ts) => this.#onTranscript(t, ts),
         onSpeechEvent: (e, ts) => this.#onSpeechEvent(e, ts),
         onFlushDone: () => undefined,
-        onFailure: () => undefined,
+        onFailure: (err) => this.#onSttFailure(err),
         onAudioDropped: (reason) => this.#onAudioDropped(reason),
       },
       maxPendingFrames: Math.ceil((config.uplink.bufferSeconds * 1000) / FRAME_MS),
@@ -356,6 +359,7 @@ export class SessionPipeline {
   }
 
   #onTranscript(t: Transcript__Output, receivedTsMs: number): void {
+    this.#sttDown = undefined;
     if (!t.isFinal) {
       this.#emit({
         type: 'transcript.partial',
@@ -520,22 +524,61 @@ export class SessionPipeline {
     this.#log.debug({ turnId: turn.turnId, outcome: result.outcome }, 'turn ended');
   }
 
+  /** The turn id the next utterance gets. */
+  #nextTurnId(): string {
+    return `${this.sessionId}.t${this.#turnCount + 1}`;
+  }
+
+  /**
+   * A missing or failing STT engine reaches the client as the stage error (once per
+   * failure streak; again for each utterance it loses), never as a slow STT.
+   */
+  #onSttFailure(err: RelayError): void {
+    if (this.#closed) {
+      return;
+    }
+    const first = this.#sttDown === undefined;
+    this.#sttDown = err;
+    if (first) {
+      this.#emit({
+        type: 'error',
+        code: err.code,
+        message: err.message,
+        turnId: this.#nextTurnId(),
+      });
+    }
+  }
+
   #onSttBudget(stage: StageName, budgetMs: number, elapsedMs: number): void {
     if (this.#closed) {
+      return;
+    }
+    const down = this.#sttDown;
+    if (down !== undefined) {
+      // Not a budget breach: the utterance was lost to the failing engine. Its id is used up.
+      this.#emit({
+        type: 'error',
+        code: down.code,
+        message: down.message,
+        turnId: this.#nextTurnId(),
+      });
+      this.#turnCount++;
       return;
     }
     const cfg = this.config.stages.stt;
     const canFallback = cfg.onBudgetExceeded === 'fallback' && cfg.endpoints.length > 1;
     const action =
       cfg.onBudgetExceeded === 'fallback' && !canFallback ? 'cancel' : cfg.onBudgetExceeded;
-    const turnId = `${this.sessionId}.t${this.#turnCount + 1}`;
+    const turnId = this.#nextTurnId();
     this.#o.deps.metrics.budgetExceeded.labels(stage, action).inc();
     this.#log.warn({ turnId, stage, budgetMs, elapsedMs, action }, 'stage budget exceeded');
     this.#emit({ type: 'budget.exceeded', turnId, stage, budgetMs, elapsedMs, action });
     if (action === 'record') {
       return;
     }
-    // The utterance is lost: start over on a fresh stream.
+    // The utterance is lost: start over on a fresh stream. Its id is used up, so the
+    // next attempt is a new turn (the breach stays attached to this one).
+    this.#turnCount++;
     this.#stt.restart(action === 'fallback');
   }
 }

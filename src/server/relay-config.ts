@@ -136,28 +136,32 @@ function obj(o: Record<string, unknown>, key: string): Record<string, unknown> {
   return fresh;
 }
 
+/** Command-line flags (the README's Configuration table and `--help` list each). */
+export const RELAY_FLAGS = {
+  config: { type: 'string' },
+  role: { type: 'string' },
+  'node-id': { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'gateway-host': { type: 'string' },
+  'gateway-port': { type: 'string' },
+  'ops-host': { type: 'string' },
+  'ops-port': { type: 'string' },
+  pipelines: { type: 'string' },
+  redis: { type: 'string' },
+  'log-level': { type: 'string' },
+  'admin-keys': { type: 'string' },
+  'jwt-secret': { type: 'string' },
+  'dev-tokens': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+/** Environment variables, same names in the README and `--help`. */
+export const RELAY_ENV_NAMES: readonly string[] = ['VOICE_RELAY_CONFIG', ...Object.keys(ENV)];
+
 export function loadRelayConfig(argv: string[], env: NodeJS.ProcessEnv): Readonly<RelayConfig> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      config: { type: 'string' },
-      role: { type: 'string' },
-      'node-id': { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'gateway-host': { type: 'string' },
-      'gateway-port': { type: 'string' },
-      'ops-host': { type: 'string' },
-      'ops-port': { type: 'string' },
-      pipelines: { type: 'string' },
-      redis: { type: 'string' },
-      'log-level': { type: 'string' },
-      'admin-keys': { type: 'string' },
-      'jwt-secret': { type: 'string' },
-      'dev-tokens': { type: 'boolean' },
-    },
-  });
+  const { values } = parseArgs({ args: argv, strict: true, options: RELAY_FLAGS });
   let raw: Record<string, unknown> = {};
   const source = values.config ?? env['VOICE_RELAY_CONFIG'];
   if (source !== undefined) {
@@ -219,4 +223,18 @@ export function loadRelayConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     throw new ConfigError(problems);
   }
   return Object.freeze(r.data);
+}
+
+/**
+ * A relay that no client could ever authenticate against: no JWT verification source,
+ * no dev tokens, and no API keys (none can be created without an admin key, and a
+ * memory store starts empty). Returns the warning's hint, or undefined when fine.
+ */
+export function missingCredentialSource(c: RelayConfig): string | undefined {
+  const jwt =
+    c.jwt.hs256Secret !== undefined || c.jwt.jwksFile !== undefined || c.jwt.jwksUrl !== undefined;
+  if (jwt || c.devTokens || c.adminKeys.length > 0 || c.redisUrl !== undefined) {
+    return undefined;
+  }
+  return 'set jwt.hs256Secret (VOICE_RELAY_JWT_SECRET), jwt.jwksFile or jwt.jwksUrl for client JWTs, or adminKeys (VOICE_RELAY_ADMIN_KEYS) to create API keys';
 }

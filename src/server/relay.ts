@@ -12,9 +12,15 @@ import { MemoryStateStore } from '../state/memory-store.js';
 import { RedisStateStore } from '../state/redis-store.js';
 import type { StateStore } from '../state/types.js';
 import { startGateway } from '../gateway/listen.js';
-import { startEmbeddedEngines, type EmbeddedEngines } from './embedded-engines.js';
+import {
+  startEmbeddedEngines,
+  type EmbeddedEngines,
+  type EngineAvailability,
+} from './embedded-engines.js';
 import { MediaServer } from './media-server.js';
 import { OpsServer } from './ops-server.js';
+import { pipelineEngines } from './engine-report.js';
+import { SAY_EXAMPLES } from '../engines/reply/phrases.js';
 import type { MediaModuleFactory } from './media-routes.js';
 import { createWebRtcModule } from '../transports/webrtc/index.js';
 import {
@@ -54,6 +60,8 @@ export const DEV_TENANT = 'dev';
 export interface RelayExtras {
   /** Ingress modules on the media listener (WebRTC signalling, carrier sockets). */
   modules?: MediaModuleFactory[];
+  /** Which real engines count as installed (default: detected; tests force them off). */
+  engineAvailability?: EngineAvailability;
 }
 
 /** The config file's webrtc section as module options (only the fields that are set). */
@@ -119,7 +127,7 @@ export async function startRelay(
     let media: MediaServer | undefined;
     let mediaAddress: string | undefined;
     if (config.role !== 'gateway') {
-      engines = await startEmbeddedEngines(pipelines.list(), logger);
+      engines = await startEmbeddedEngines(pipelines.list(), logger, extras.engineAvailability);
       const running = engines;
       cleanups.push(() => running.close());
       logger.info(
@@ -163,7 +171,19 @@ export async function startRelay(
           createWebRtcModule({
             ...webrtcOptions(config.webrtc),
             // The demo page exists only in development mode (it takes dev tokens).
-            ...(config.devTokens ? { demo: { gatewayUrl: () => gatewayUrl ?? '' } } : {}),
+            ...(config.devTokens
+              ? {
+                  demo: {
+                    gatewayUrl: () => gatewayUrl ?? '',
+                    info: () => ({
+                      engines: Object.fromEntries(
+                        pipelines.list().map((p) => [p.name, pipelineEngines(p, running)]),
+                      ),
+                      say: SAY_EXAMPLES,
+                    }),
+                  },
+                }
+              : {}),
           }),
           ...(config.telephony === undefined
             ? []
