@@ -41,6 +41,7 @@ const firstMedia = new Trend('twilio_first_media', true);
 const callOk = new Rate('twilio_call_ok');
 const marksEchoed = new Counter('twilio_marks_echoed');
 const mediaIn = new Counter('twilio_media_in');
+const turnsCompleted = new Counter('twilio_turns_completed');
 
 export const options = {
   scenarios: {
@@ -89,8 +90,10 @@ export default function (data) {
   let seq = 1;
   let chunk = 0;
   let started = 0;
-  let turn = 0;
+  let turnsDone = 0;
   let speechOff = 0;
+  /** Per turn: set when its last speech frame is sent, cleared when its reply is over. */
+  let awaitingReply = false;
   let speechEndAt = 0;
   let lastMediaAt = 0;
   let sawReply = false;
@@ -110,7 +113,6 @@ export default function (data) {
     /** @type {Record<string, string>} */
     const customParameters = CREDENTIAL === 'path' ? {} : { token: data.token };
     socket.send(startMessage({ ...sids, customParameters }));
-    turn = 1;
     timer = setInterval(() => {
       const now = Date.now();
       for (const name of playout.due(now)) {
@@ -125,19 +127,23 @@ export default function (data) {
           speechOff += 160;
           if (speechOff >= SPEECH.length) {
             speechEndAt = now;
+            awaitingReply = true;
             sawReply = false;
-            playout.resetFirstMedia();
           }
         } else {
           sendMedia(MULAW_SILENCE_FRAME, now);
         }
       }
-      const replyOver = sawReply && now - lastMediaAt > REPLY_IDLE_MS;
-      if (replyOver && turn < TURNS) {
-        turn++;
-        speechOff = 0;
-      } else if ((replyOver && turn >= TURNS) || now > deadline) {
-        ok = replyOver;
+      // A turn is complete once its reply audio has started and then stopped.
+      if (awaitingReply && sawReply && now - lastMediaAt > REPLY_IDLE_MS) {
+        awaitingReply = false;
+        turnsDone++;
+        if (turnsDone < TURNS) {
+          speechOff = 0; // the next turn's utterance
+        }
+      }
+      if (turnsDone >= TURNS || now > deadline) {
+        ok = turnsDone >= TURNS;
         clearInterval(timer);
         socket.send(stopMessage(sids, ++seq));
         socket.close();
@@ -153,7 +159,7 @@ export default function (data) {
     if (u.kind === 'media') {
       mediaIn.add(1);
       lastMediaAt = now;
-      if (!sawReply && speechEndAt > 0 && speechOff >= SPEECH.length) {
+      if (awaitingReply && !sawReply) {
         sawReply = true;
         firstMedia.add(now - speechEndAt);
       }
@@ -165,6 +171,7 @@ export default function (data) {
   };
   socket.onclose = () => {
     clearInterval(timer);
+    turnsCompleted.add(turnsDone);
     callOk.add(ok);
     check(ok, { 'every turn got reply audio': (x) => x });
   };

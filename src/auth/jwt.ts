@@ -53,6 +53,8 @@ const claimsSchema = z.object({
   scopes: z.array(z.string().min(1)).optional(),
   pipelines: z.union([z.literal('*'), z.array(z.string().min(1))]).optional(),
   max_sessions: z.number().int().positive().optional(),
+  /** The API key that minted this client token (limits and revocation follow it). */
+  key_id: z.string().min(1).max(64).optional(),
   exp: z.number(),
   iat: z.number().optional(),
   typ: z.string().optional(),
@@ -137,6 +139,9 @@ function toPrincipal(claims: Claims): Principal {
   };
   if (claims.max_sessions !== undefined) {
     principal.limits = { maxSessions: claims.max_sessions };
+  }
+  if (claims.key_id !== undefined) {
+    principal.keyId = claims.key_id;
   }
   return principal;
 }

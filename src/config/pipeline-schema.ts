@@ -197,11 +197,33 @@ export const pipelineSchema = z
       .prefault({}),
     jitter: z
       .strictObject({
-        mode: z.enum(['adaptive', 'fixed', 'off']).default('adaptive'),
+        /**
+         * `reorder` (default): the STT uplink reorder buffer (`uplink` block). The
+         * playout-style buffers `adaptive`, `fixed` and `off` are kept for comparison.
+         */
+        mode: z.enum(['reorder', 'adaptive', 'fixed', 'off']).default('reorder'),
         startDelayMs: z.number().int().min(0).max(1_000).default(40),
         minDelayMs: z.number().int().min(0).max(1_000).default(20),
         maxDelayMs: z.number().int().min(20).max(2_000).default(200),
         quantile: z.number().gt(0.5).lt(1).default(0.99),
+      })
+      .prefault({}),
+    uplink: z
+      .strictObject({
+        /**
+         * Per-session memory budget in seconds of audio, for the reorder buffer and for
+         * the STT write queue each. Audio beyond it is dropped, counted and reported.
+         */
+        bufferSeconds: z.number().min(1).max(120).default(10),
+        /** Hold of the first frame (frames numbered before it) and the first gap wait. */
+        startWaitMs: z.number().int().min(0).max(5_000).default(120),
+        /** Bounds of the adaptive gap wait (the measured reorder × 1.5 + 20 ms). */
+        minWaitMs: z.number().int().min(0).max(5_000).default(60),
+        maxWaitMs: z.number().int().min(20).max(10_000).default(1_000),
+      })
+      .refine((u) => u.minWaitMs <= u.maxWaitMs, {
+        message: 'minWaitMs must not exceed maxWaitMs',
+        path: ['minWaitMs'],
       })
       .prefault({}),
   })

@@ -10,7 +10,8 @@ import { nowMs } from '../core/clock.js';
 import { minDeadline, toGrpcDeadline } from '../core/deadline.js';
 import { RelayError } from '../errors/errors.js';
 import type { Metrics } from '../observability/metrics.js';
-import { EndpointSelector, type StageClients } from '../stages/stage-clients.js';
+import type { EndpointRoute } from '../stages/endpoint-selector.js';
+import type { StageClients } from '../stages/stage-clients.js';
 import { watchCall } from '../stages/call-watch.js';
 import type { ChatTurn } from './history.js';
 import { PhraseChunker } from './phrase-chunker.js';
@@ -73,11 +74,13 @@ export class Turn {
   readonly #deadlineMs: number;
   readonly #m: TurnMetrics;
   #llm: ClientReadableStream<GenerateResponse__Output> | undefined;
+  #llmRoute: EndpointRoute | undefined;
   #llmAttempt = 0;
   #llmSentMs = 0;
   #llmFirstMs = 0;
   #llmDone = false;
   #tts: ClientDuplexStream<SynthesizeRequest, SynthesizeResponse__Output> | undefined;
+  #ttsRoute: EndpointRoute | undefined;
   #ttsAttempt = 0;
   #ttsFirstTextMs = 0;
   #ttsFirstAudioMs = 0;
@@ -211,8 +214,8 @@ export class Turn {
   #startLlm(): void {
     const { config, clients } = this.#ctx;
     const stage = config.stages.llm;
-    const selector = new EndpointSelector(stage.endpoints, stage.balance);
-    const endpoint = selector.pick(this.#llmAttempt);
+    this.#llmRoute ??= clients.selector('llm', stage.endpoints, stage.balance).route();
+    const endpoint = this.#llmRoute.pick(this.#llmAttempt);
     const started = nowMs();
     let call: ClientReadableStream<GenerateResponse__Output>;
     try {
@@ -322,7 +325,8 @@ export class Turn {
     }
     const { config, clients } = this.#ctx;
     const stage = config.stages.tts;
-    const endpoint = new EndpointSelector(stage.endpoints, stage.balance).pick(this.#ttsAttempt);
+    this.#ttsRoute ??= clients.selector('tts', stage.endpoints, stage.balance).route();
+    const endpoint = this.#ttsRoute.pick(this.#ttsAttempt);
     const started = nowMs();
     let call: ClientDuplexStream<SynthesizeRequest, SynthesizeResponse__Output>;
     try {

@@ -33,8 +33,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('jitter buffer on the WebSocket path', () => {
-  it('delivers reordered, duplicated and lossy frames to the STT stage strictly in order, gaps concealed and counted', async () => {
+describe('uplink reorder buffer on the WebSocket path', () => {
+  it('delivers reordered, duplicated and lossy frames to the STT stage strictly in order, nothing lost that was sent', async () => {
     const c = await RelayClient.connect({
       url: wsUrl(relay),
       pipeline: 'rec',
@@ -76,17 +76,16 @@ describe('jitter buffer on the WebSocket path', () => {
       }
       c.sendFrame(frame, seq, seq * 20);
     }
-    await stt.waitForChunks(N - 10, 15_000);
+    const expected = N - lost.size;
+    await stt.waitForChunks(expected, 15_000);
     const seqs = stt.chunks.map((x) => x.seq);
-    for (let i = 1; i < seqs.length; i++) {
-      expect(seqs[i]).toBe(seqs[i - 1]! + 1);
-    }
-    const concealed = stt.chunks.filter((x) => x.concealed).map((x) => x.seq);
-    expect(new Set(concealed)).toEqual(new Set([...lost].filter((s) => s <= seqs.at(-1)!)));
+    // Every frame that was sent reaches STT once, strictly in order; nothing is made up.
+    expect(seqs).toEqual(order.slice().sort((a, b) => a - b));
+    expect(stt.chunks.some((x) => x.concealed)).toBe(false);
     const session = relay.sessions!.list()[0]!;
     const j = session.info().jitter;
     expect(j.duplicates).toBeGreaterThan(0);
-    expect(j.concealed).toBe(concealed.length);
+    expect(j.late).toBe(0);
     await c.close();
   }, 30_000);
 });

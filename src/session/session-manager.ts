@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Principal } from '../auth/principal.js';
+import { limitKeyOf, type Principal } from '../auth/principal.js';
 import type { PipelineConfig } from '../config/pipeline-schema.js';
 import type { Ticker } from '../core/ticker.js';
 import { RelayError } from '../errors/errors.js';
@@ -10,7 +10,7 @@ import type { ControlMessage, StateStore } from '../state/types.js';
 import { RelaySession, type SessionTransport } from './relay-session.js';
 
 export interface SessionLimits {
-  /** Sessions per credential (API key or token subject) unless the credential says less. */
+  /** Sessions per credential (API key, else tenant: `limitKeyOf`) unless it says less. */
   maxSessionsPerKey: number;
   /** New sessions per credential per minute. */
   connectsPerMinute: number;
@@ -94,7 +94,7 @@ export class SessionManager {
     if (this.#sessions.size + this.#slots.size >= lim.maxSessions) {
       throw new RelayError('RELAY_ERR_OVERLOADED', 'relay is at its session limit');
     }
-    const who = `${principal.tenant}:${principal.keyId ?? principal.subject}`;
+    const who = limitKeyOf(principal);
     const rate = await this.#o.store.hitRate(`connect:${who}`, lim.connectsPerMinute, 60_000);
     if (!rate.allowed) {
       throw new RelayError('RELAY_ERR_RATE_LIMITED', 'connection rate limit reached', {
@@ -242,7 +242,7 @@ export class SessionManager {
     const store = this.#o.store;
     try {
       for (const s of this.#sessions.values()) {
-        const slotKey = `sessions:${s.principal.tenant}:${s.principal.keyId ?? s.principal.subject}`;
+        const slotKey = `sessions:${limitKeyOf(s.principal)}`;
         await store.acquireSessionSlot(slotKey, Number.MAX_SAFE_INTEGER, s.id);
         await store.updateSession(s.id, { state: s.state, info: this.#infoOf(s) });
       }

@@ -105,6 +105,7 @@ export async function startTelephonyRelay(
   const config = relayConfigSchema.parse({
     role: 'media',
     mediaPort: 0,
+    opsPort: 0,
     pipelinesDir: dir,
     logLevel: 'silent',
     adminKeys: [TEST_ADMIN_KEY],
