@@ -133,6 +133,8 @@ export const pipelineSchema = z
          * from minDelayMs when the turn is clearly complete to maxDelayMs mid-thought).
          */
         detector: z.enum(['silence', 'semantic', 'grpc']).default('silence'),
+        /** Speech starting this soon after a turn was ended counts as a false cut-off. */
+        falseCutoffWindowMs: z.number().int().min(0).max(10_000).default(1_500),
         /** semantic: end-of-turn probability at or above which the wait is minDelayMs. */
         threshold: z.number().min(0).max(1).default(0.9),
         /** grpc: a TurnDetector service; the semantic detector answers when it is late or down. */

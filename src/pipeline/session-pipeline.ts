@@ -19,6 +19,7 @@ import type { TurnStages } from './stage-ports.js';
 import { countTurnOutcome } from './turn-observer.js';
 import { TurnTaking, type TurnAction } from './turn-taking.js';
 import { createTurnDetector } from './turn-detection/index.js';
+import { CutoffWatch } from './turn-detection/cutoff-watch.js';
 import { nowMs } from '../core/clock.js';
 import type { RelayError } from '../errors/errors.js';
 
@@ -79,6 +80,7 @@ export class SessionPipeline {
   readonly #turnCtx: TurnContext;
   readonly #lastTurns: TurnMetrics[] = [];
   readonly #taking: TurnTaking;
+  readonly #cutoffs: CutoffWatch;
   #turn: Turn | undefined;
   #preempt: Turn | undefined;
   /**
@@ -114,7 +116,11 @@ export class SessionPipeline {
         : {}),
     });
     this.#taking = new TurnTaking({
-      detector: createTurnDetector(config, options.sessionId),
+      detector: createTurnDetector(config, options.sessionId, (e) => {
+        if (e === 'fallback') {
+          deps.metrics.turnDetectorFallbacks.labels(config.name).inc();
+        }
+      }),
       minDelayMs: config.endpoint.minDelayMs,
       maxDelayMs: config.endpoint.maxDelayMs,
       interruptions: config.interruptions.enabled,
@@ -124,6 +130,7 @@ export class SessionPipeline {
       preemptive: config.preemptive.enabled,
       preemptiveMinStability: config.preemptive.minStability,
     });
+    this.#cutoffs = new CutoffWatch(config.endpoint.falseCutoffWindowMs);
     this.#history = new ConversationHistory(
       config.stages.llm.instructions,
       config.history.maxMessages,
@@ -341,6 +348,10 @@ export class SessionPipeline {
     this.#emit(ev);
     if (ev.type === 'speech.started') {
       this.#sttBudget.disarm('stt');
+      const cut = this.#cutoffs.speechStarted(ev.tsMs);
+      if (cut !== undefined) {
+        this.#o.deps.metrics.falseCutoffs.labels(this.config.name, cut.detector).inc();
+      }
       this.#act(this.#taking.onSpeechStarted(ev.tsMs));
     } else {
       this.#sttBudget.arm('stt', this.config.stages.stt.budgetMs, ev.tsMs);
@@ -446,9 +457,29 @@ export class SessionPipeline {
       this.#taking.setAgentActive(true);
       this.#o.deps.metrics.preemptive.labels('kept').inc();
       preempt.release(a.endpointTsMs, a.sttFinalTsMs);
+      this.#endedTurn(a, preempt.turnId, speechEnd);
       return;
     }
     this.#startTurn(a.text, a.utterance, speechEnd, a.endpointTsMs, a.sttFinalTsMs);
+    this.#endedTurn(a, `${this.sessionId}.t${this.#turnCount}`, speechEnd);
+  }
+
+  /** Endpoint wait and false cut-off watch for a user turn the detector ended. */
+  #endedTurn(
+    a: Extract<TurnAction, { type: 'commit' }>,
+    turnId: string,
+    speechEnd: number | null,
+  ): void {
+    const now = nowMs();
+    const waitMs = speechEnd === null ? null : Math.max(0, now - speechEnd);
+    if (waitMs !== null) {
+      this.#o.deps.metrics.endpointWait.labels(this.config.name, a.detector).observe(waitMs / 1000);
+    }
+    this.#cutoffs.ended(turnId, now, {
+      detector: a.detector,
+      probability: a.eotProbability,
+      waitMs,
+    });
   }
 
   #startPreempt(partial: string): void {
@@ -544,11 +575,13 @@ export class SessionPipeline {
       return;
     }
     this.#history.add('assistant', result.heardText);
-    this.#lastTurns.push(result.metrics);
+    const eot = this.#cutoffs.metricsFor(turn.turnId);
+    const metrics = eot === undefined ? result.metrics : { ...result.metrics, endOfTurn: eot };
+    this.#lastTurns.push(metrics);
     if (this.#lastTurns.length > LAST_TURNS_KEPT) {
       this.#lastTurns.shift();
     }
-    this.#emit({ type: 'turn.metrics', ...result.metrics });
+    this.#emit({ type: 'turn.metrics', ...metrics });
     this.#log.debug({ turnId: turn.turnId, outcome: result.outcome }, 'turn ended');
     const q = this.#queued;
     if (q !== undefined && this.#turn === undefined && !this.#closed) {

@@ -72,13 +72,14 @@ export const SILENCE_GRID: OperatingPoint[] = range(100, 3000, 20).map((ms) => (
   maxDelayMs: ms,
 }));
 
-export const DETECTOR_GRID: OperatingPoint[] = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9].flatMap(
-  (threshold) =>
-    range(0, 1600, 40).flatMap((minDelayMs) =>
-      [400, 600, 800, 1000, 1200, 1500, 2000, 2500, 3000]
-        .filter((max) => max > minDelayMs)
-        .map((maxDelayMs) => ({ threshold, minDelayMs, maxDelayMs })),
-    ),
+export const DETECTOR_GRID: OperatingPoint[] = [
+  0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95,
+].flatMap((threshold) =>
+  range(0, 1600, 40).flatMap((minDelayMs) =>
+    [400, 600, 800, 1000, 1200, 1500, 2000, 2500, 3000]
+      .filter((max) => max > minDelayMs)
+      .map((maxDelayMs) => ({ threshold, minDelayMs, maxDelayMs })),
+  ),
 );
 
 function range(from: number, to: number, step: number): number[] {
