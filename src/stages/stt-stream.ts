@@ -11,7 +11,8 @@ import { Backoff } from '../core/backoff.js';
 import { nowMs } from '../core/clock.js';
 import { fromGrpcError, isServiceError } from '../errors/map.js';
 import type { RelayError } from '../errors/errors.js';
-import { EndpointSelector, type StageClients } from './stage-clients.js';
+import type { EndpointRoute } from './endpoint-selector.js';
+import type { StageClients } from './stage-clients.js';
 
 export interface SttStreamHandlers {
   onTranscript(t: Transcript__Output, receivedTsMs: number): void;
@@ -47,7 +48,7 @@ export interface SttStreamOptions {
  */
 export class SttStream {
   readonly #o: SttStreamOptions;
-  readonly #selector: EndpointSelector;
+  readonly #selector: EndpointRoute;
   readonly #backoff = new Backoff({ initialMs: 50, maxMs: 2_000 });
   readonly #maxPending: number;
   readonly #frameRelay: Metrics['frameRelay'];
@@ -63,7 +64,9 @@ export class SttStream {
 
   constructor(options: SttStreamOptions) {
     this.#o = options;
-    this.#selector = new EndpointSelector(options.config.endpoints, options.config.balance);
+    this.#selector = options.clients
+      .selector('stt', options.config.endpoints, options.config.balance)
+      .route();
     this.#maxPending = options.maxPendingFrames ?? 500;
     this.#frameRelay = options.metrics.frameRelay;
     this.#dropBackpressure = options.metrics.framesDropped.labels('stt_backpressure');
