@@ -12,9 +12,15 @@ import { MemoryStateStore } from '../state/memory-store.js';
 import { RedisStateStore } from '../state/redis-store.js';
 import type { StateStore } from '../state/types.js';
 import { startGateway } from '../gateway/listen.js';
-import { startEmbeddedEngines, type EmbeddedEngines } from './embedded-engines.js';
+import {
+  startEmbeddedEngines,
+  type EmbeddedEngines,
+  type EngineAvailability,
+} from './embedded-engines.js';
 import { MediaServer } from './media-server.js';
 import { OpsServer } from './ops-server.js';
+import { pipelineEngines } from './engine-report.js';
+import { SAY_EXAMPLES } from '../engines/reply/phrases.js';
 import type { MediaModuleFactory } from './media-routes.js';
 import { createWebRtcModule } from '../transports/webrtc/index.js';
 import {
@@ -54,6 +60,8 @@ export const DEV_TENANT = 'dev';
 export interface RelayExtras {
   /** Ingress modules on the media listener (WebRTC signalling, carrier sockets). */
   modules?: MediaModuleFactory[];
+  /** Which real engines count as installed (default: detected; tests force them off). */
+  engineAvailability?: EngineAvailability;
 }
 
 /** The config file's webrtc section as module options (only the fields that are set). */
@@ -91,7 +99,11 @@ export async function startRelay(
   const store: StateStore =
     config.redisUrl === undefined
       ? new MemoryStateStore({ nodeId })
-      : new RedisStateStore({ url: config.redisUrl, nodeId });
+      : new RedisStateStore({
+          url: config.redisUrl,
+          nodeId,
+          commandTimeoutMs: config.state.commandTimeoutMs,
+        });
   const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
   let ready = false;
   let draining = false;
@@ -119,7 +131,7 @@ export async function startRelay(
     let media: MediaServer | undefined;
     let mediaAddress: string | undefined;
     if (config.role !== 'gateway') {
-      engines = await startEmbeddedEngines(pipelines.list(), logger);
+      engines = await startEmbeddedEngines(pipelines.list(), logger, extras.engineAvailability);
       const running = engines;
       cleanups.push(() => running.close());
       logger.info(
@@ -144,6 +156,8 @@ export async function startRelay(
         deps: { clients, ticker, metrics, logger: logger.child({ module: 'pipeline' }) },
         limits: config.limits,
         logger: logger.child({ module: 'session' }),
+        refreshMs: config.state.refreshMs,
+        admitWhenStoreDown: config.state.whenUnavailable === 'admit',
       });
       await sessions.start();
       const sm = sessions;
@@ -163,7 +177,19 @@ export async function startRelay(
           createWebRtcModule({
             ...webrtcOptions(config.webrtc),
             // The demo page exists only in development mode (it takes dev tokens).
-            ...(config.devTokens ? { demo: { gatewayUrl: () => gatewayUrl ?? '' } } : {}),
+            ...(config.devTokens
+              ? {
+                  demo: {
+                    gatewayUrl: () => gatewayUrl ?? '',
+                    info: () => ({
+                      engines: Object.fromEntries(
+                        pipelines.list().map((p) => [p.name, pipelineEngines(p, running)]),
+                      ),
+                      say: SAY_EXAMPLES,
+                    }),
+                  },
+                }
+              : {}),
           }),
           ...(config.telephony === undefined
             ? []
@@ -192,6 +218,7 @@ export async function startRelay(
           ...(config.apiKeyPepper === undefined ? {} : { apiKeyPepper: config.apiKeyPepper }),
           ready: () => ready && !draining,
           devTokenRatePerMin: config.limits.devTokensPerMinute,
+          degradedReady: config.state.whenUnavailable === 'admit',
           logger,
           nodeId,
           ...(hs256Secret === undefined
@@ -199,6 +226,9 @@ export async function startRelay(
             : {
                 tokens: {
                   secret: hs256Secret,
+                  // Minted tokens must pass this relay's own issuer/audience checks.
+                  ...(config.jwt.issuer === undefined ? {} : { issuer: config.jwt.issuer }),
+                  ...(config.jwt.audience === undefined ? {} : { audience: config.jwt.audience }),
                   ...(config.devTokens
                     ? {
                         devMode: {
