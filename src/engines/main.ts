@@ -10,6 +10,7 @@
  *   npm run engine -- deepgram [--port 50065] [--base-url wss://api.deepgram.com] [--model nova-3]
  *   npm run engine -- elevenlabs [--port 50066] [--model eleven_flash_v2_5] [--api-key-env VAR]
  *   npm run engine -- cartesia [--port 50067] [--model sonic-3] [--api-key-env VAR]
+ *   npm run engine -- openai-speech [--port 50068] [--base-url URL] [--model gpt-4o-mini-tts]
  *
  * Prints one line `<kind> engine listening on <host:port>` once serving;
  * SIGTERM / SIGINT close the server and exit 0. Engine kinds are looked up by
@@ -27,6 +28,7 @@ import { deepgramLauncher } from './deepgram/launcher.js';
 import { elevenLabsLauncher } from './elevenlabs/launcher.js';
 import { espeakLauncher } from './espeak/launcher.js';
 import { openAiLauncher } from './openai/launcher.js';
+import { openAiSpeechLauncher } from './openai-speech/launcher.js';
 import { pocketsphinxLauncher } from './pocketsphinx/launcher.js';
 import { replyLauncher } from './reply/launcher.js';
 
@@ -107,6 +109,7 @@ export const ENGINE_LAUNCHERS: Readonly<Record<string, EngineLauncher>> = {
   deepgram: deepgramLauncher,
   elevenlabs: elevenLabsLauncher,
   cartesia: cartesiaLauncher,
+  'openai-speech': openAiSpeechLauncher,
 };
 
 function usage(): string {

@@ -41,6 +41,7 @@ const CASES: [string, string, string[], boolean][] = [
   ['deepgram', SERVICE_NAMES.stt, ['--base-url', 'ws://127.0.0.1:9', '--model', 'nova-3'], true],
   ['elevenlabs', SERVICE_NAMES.tts, ['--base-url', 'ws://127.0.0.1:9'], true],
   ['cartesia', SERVICE_NAMES.tts, ['--base-url', 'ws://127.0.0.1:9'], true],
+  ['openai-speech', SERVICE_NAMES.tts, ['--base-url', 'http://127.0.0.1:9/v1'], true],
 ];
 
 describe('engine launchers', () => {
