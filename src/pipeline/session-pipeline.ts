@@ -127,7 +127,11 @@ export class SessionPipeline {
         onTranscript: (t, ts) => this.#onTranscript(t, ts),
         onSpeechEvent: (e, ts) => this.#onSpeechEvent(e, ts),
         onFlushDone: () => undefined,
-        onFailure: () => undefined,
+        onFailure: (err) => {
+          if (!err.retryable) {
+            this.#emit({ type: 'error', code: err.code, message: err.message });
+          }
+        },
       },
     });
     this.#turnCtx = {
