@@ -51,7 +51,11 @@ export class Authenticator {
       if (this.#jwt === undefined) {
         throw new RelayError('RELAY_ERR_UNAUTHENTICATED', 'JWT authentication is not enabled');
       }
-      return this.#jwt.verify(token, { requireClientToken: fromQuery });
+      const principal = await this.#jwt.verify(token, { requireClientToken: fromQuery });
+      if (principal.keyId !== undefined) {
+        await this.#assertMintingKeyLive(principal.keyId);
+      }
+      return principal;
     }
     if (isApiKeyShaped(token)) {
       if (fromQuery) {
@@ -66,6 +70,16 @@ export class Authenticator {
       throw new RelayError('RELAY_ERR_UNAUTHENTICATED', 'admin credentials are not accepted here');
     }
     throw new RelayError('RELAY_ERR_UNAUTHENTICATED', 'unrecognised credential');
+  }
+
+  /** A client token minted by an API key dies with the key (revoked or deleted). */
+  async #assertMintingKeyLive(keyId: string): Promise<void> {
+    const record = await this.#keys.getApiKey(keyId);
+    if (record === undefined || record.revoked) {
+      throw new RelayError('RELAY_ERR_UNAUTHENTICATED', 'API key revoked', {
+        details: { keyId },
+      });
+    }
   }
 
   /** Extract (header, subprotocol or query) and authenticate in one step. */

@@ -13,6 +13,8 @@ export interface MintClientTokenOptions {
   /** Lifetime in seconds, 1..MAX_CLIENT_TOKEN_TTL_SEC (3600). */
   ttlSec: number;
   maxSessions?: number;
+  /** The API key minting the token (claim `key_id`): limits and revocation follow it. */
+  keyId?: string;
   issuer?: string;
   audience?: string;
   /** Epoch ms "now" (tests); defaults to Date.now(). */
@@ -68,6 +70,9 @@ export async function mintClientToken(options: MintClientTokenOptions): Promise<
   };
   if (maxSessions !== undefined) {
     claims['max_sessions'] = maxSessions;
+  }
+  if (options.keyId !== undefined) {
+    claims['key_id'] = options.keyId;
   }
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

@@ -8,7 +8,10 @@ export interface Principal {
   scopes: string[];
   /** Pipeline names this principal may use, or '*' for all. */
   pipelines: string[] | '*';
-  /** Public id of the API key (kind 'api-key' only). */
+  /**
+   * Public id of the API key behind the credential: the key itself (kind 'api-key'),
+   * or the key that minted a client token (claim `key_id`).
+   */
   keyId?: string;
   /** When the credential stops being valid (JWTs). */
   expiresAtMs?: number;
@@ -68,6 +71,15 @@ export function authorizeAdmin(principal: Principal): void {
   if (principal.kind !== 'admin' || !principal.scopes.includes(ADMIN_SCOPE)) {
     throw new RelayError('RELAY_ERR_FORBIDDEN', 'admin credentials required');
   }
+}
+
+/**
+ * The credential that per-credential limits (concurrent sessions, connection rate)
+ * bind to, fleet-wide: the API key, directly or through the tokens it minted, else the
+ * tenant. Never the token's subject, which whoever mints the token chooses freely.
+ */
+export function limitKeyOf(principal: Principal): string {
+  return principal.keyId === undefined ? `tenant:${principal.tenant}` : `key:${principal.keyId}`;
 }
 
 export interface ClientGrant {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
+import { listenOn } from './listen.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -17,7 +18,7 @@ import type { Admission, SessionManager } from '../session/session-manager.js';
 import type { RelaySession } from '../session/relay-session.js';
 import { ClientClock } from '../transports/ws/client-clock.js';
 import { parseClientEvent } from '../transports/ws/client-events.js';
-import { decodeFrame } from '../transports/ws/wire.js';
+import { decodeFrame, reservedBitsSet } from '../transports/ws/wire.js';
 import type {
   HttpRoute,
   MediaContext,
@@ -146,16 +147,10 @@ export class MediaServer {
   }
 
   async listen(port: number, host: string): Promise<AddressInfo> {
-    await new Promise<void>((resolve, reject) => {
-      this.#http.once('error', reject);
-      this.#http.listen(port, host, () => {
-        this.#http.off('error', reject);
-        resolve();
-      });
-    });
+    const info = await listenOn(this.#http, port, host);
     this.#heartbeat = setInterval(() => this.#beat(), this.#o.heartbeatMs);
     this.#heartbeat.unref();
-    return this.#http.address() as AddressInfo;
+    return info;
   }
 
   /** New upgrades get 503 from now on. */
@@ -226,6 +221,7 @@ export class MediaServer {
       }
       const auth = await this.#o.authenticator.authenticateRequest({
         headers: req.headers,
+        rawHeaders: req.rawHeaders,
         url: req.url ?? '/',
       });
       const config = this.#o.pipelines.get(pipelineName);
@@ -315,6 +311,11 @@ export class MediaServer {
       tokens -= 1;
       overRate = 0;
       if (isBinary) {
+        if (reservedBitsSet(data)) {
+          // Another protocol version, or garbage: never played as audio.
+          s.end(4002, 'protocol error: reserved frame header bits set');
+          return;
+        }
         const f = decodeFrame(data);
         if ('error' in f || f.payload.length !== frameBytes) {
           badFrames.inc();

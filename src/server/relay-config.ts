@@ -17,12 +17,17 @@ export const relayConfigSchema = z.strictObject({
   mediaPort: z.number().int().min(0).max(65535).default(8080),
   gatewayHost: z.string().default('127.0.0.1'),
   gatewayPort: z.number().int().min(0).max(65535).default(8081),
+  /** Ops listener of a media-only node (/metrics, /healthz, /readyz); host defaults to `host`. */
+  opsHost: z.string().optional(),
+  opsPort: z.number().int().min(0).max(65535).default(8082),
   pipelinesDir: z.string().default('pipelines'),
   /** redis://… for fleets; absent = in-memory state (single process). */
   redisUrl: z.string().url().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Admin credentials for the gateway (comma-separated in env/flags). */
-  adminKeys: z.array(z.string().min(32)).default([]),
+  /** Admin credentials for the gateway: a list, or one comma-separated string (anywhere). */
+  adminKeys: z
+    .preprocess((v) => (typeof v === 'string' ? splitList(v) : v), z.array(z.string().min(32)))
+    .default([]),
   jwt: z
     .strictObject({
       hs256Secret: z.string().min(32).optional(),
@@ -41,6 +46,8 @@ export const relayConfigSchema = z.strictObject({
       maxSessions: z.number().int().positive().default(2000),
       maxSessionsPerKey: z.number().int().positive().default(100),
       connectsPerMinute: z.number().int().positive().default(600),
+      /** Dev-mode token route (POST /v1/tokens/dev): requests per minute per client IP. */
+      devTokensPerMinute: z.number().int().positive().default(30),
       maxPayloadBytes: z
         .number()
         .int()
@@ -62,6 +69,17 @@ export const relayConfigSchema = z.strictObject({
         .default(1024 * 1024),
       /** How long a client may stay above the drop threshold before it is closed. */
       wsMaxSlowMs: z.number().int().positive().default(5_000),
+    })
+    .prefault({}),
+  /** The state store (memory, or Redis with `redisUrl`) and what happens when it is down. */
+  state: z
+    .strictObject({
+      /** Longest wait for one store command; a connection known to be down fails at once. */
+      commandTimeoutMs: z.number().int().min(50).max(60_000).default(1_000),
+      /** How often each node refreshes (and, after a store restart, recreates) its records. */
+      refreshMs: z.number().int().min(100).max(60_000).default(10_000),
+      /** New sessions while the store is unreachable: refuse (503) or admit without fleet limits. */
+      whenUnavailable: z.enum(['refuse', 'admit']).default('refuse'),
     })
     .prefault({}),
   /** WebRTC ingress (WHIP-style signalling on the media listener); loopback-only by default. */
@@ -100,6 +118,8 @@ const ENV: Record<string, (v: string, into: Record<string, unknown>) => void> = 
   VOICE_RELAY_MEDIA_PORT: (v, o) => (o['mediaPort'] = Number(v)),
   VOICE_RELAY_GATEWAY_HOST: (v, o) => (o['gatewayHost'] = v),
   VOICE_RELAY_GATEWAY_PORT: (v, o) => (o['gatewayPort'] = Number(v)),
+  VOICE_RELAY_OPS_HOST: (v, o) => (o['opsHost'] = v),
+  VOICE_RELAY_OPS_PORT: (v, o) => (o['opsPort'] = Number(v)),
   VOICE_RELAY_PIPELINES: (v, o) => (o['pipelinesDir'] = v),
   VOICE_RELAY_REDIS_URL: (v, o) => (o['redisUrl'] = v),
   VOICE_RELAY_LOG_LEVEL: (v, o) => (o['logLevel'] = v),
@@ -129,26 +149,32 @@ function obj(o: Record<string, unknown>, key: string): Record<string, unknown> {
   return fresh;
 }
 
+/** Command-line flags (the README's Configuration table and `--help` list each). */
+export const RELAY_FLAGS = {
+  config: { type: 'string' },
+  role: { type: 'string' },
+  'node-id': { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'gateway-host': { type: 'string' },
+  'gateway-port': { type: 'string' },
+  'ops-host': { type: 'string' },
+  'ops-port': { type: 'string' },
+  pipelines: { type: 'string' },
+  redis: { type: 'string' },
+  'log-level': { type: 'string' },
+  'admin-keys': { type: 'string' },
+  'jwt-secret': { type: 'string' },
+  'dev-tokens': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+/** Environment variables, same names in the README and `--help`. */
+export const RELAY_ENV_NAMES: readonly string[] = ['VOICE_RELAY_CONFIG', ...Object.keys(ENV)];
+
 export function loadRelayConfig(argv: string[], env: NodeJS.ProcessEnv): Readonly<RelayConfig> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      config: { type: 'string' },
-      role: { type: 'string' },
-      'node-id': { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'gateway-host': { type: 'string' },
-      'gateway-port': { type: 'string' },
-      pipelines: { type: 'string' },
-      redis: { type: 'string' },
-      'log-level': { type: 'string' },
-      'admin-keys': { type: 'string' },
-      'jwt-secret': { type: 'string' },
-      'dev-tokens': { type: 'boolean' },
-    },
-  });
+  const { values } = parseArgs({ args: argv, strict: true, options: RELAY_FLAGS });
   let raw: Record<string, unknown> = {};
   const source = values.config ?? env['VOICE_RELAY_CONFIG'];
   if (source !== undefined) {
@@ -186,6 +212,8 @@ export function loadRelayConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     'gatewayPort',
     values['gateway-port'] === undefined ? undefined : Number(values['gateway-port']),
   );
+  flag('opsHost', values['ops-host']);
+  flag('opsPort', values['ops-port'] === undefined ? undefined : Number(values['ops-port']));
   flag('pipelinesDir', values.pipelines);
   flag('redisUrl', values.redis);
   flag('logLevel', values['log-level']);
@@ -202,10 +230,31 @@ export function loadRelayConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     const file = source ?? '(flags/environment)';
     const problems: ConfigProblem[] = r.error.issues.map((i) => ({
       file,
-      field: i.code === 'unrecognized_keys' ? i.keys.join(', ') : i.path.join('.'),
-      message: i.code === 'unrecognized_keys' ? 'unknown field' : i.message,
+      field:
+        i.code === 'unrecognized_keys'
+          ? [...i.path, i.keys.join(', ')].join('.')
+          : i.path.join('.'),
+      // Schemas that list their valid keys say so; zod's own text becomes "unknown field".
+      message:
+        i.code === 'unrecognized_keys' && i.message.startsWith('Unrecognized key')
+          ? 'unknown field'
+          : i.message,
     }));
     throw new ConfigError(problems);
   }
   return Object.freeze(r.data);
+}
+
+/**
+ * A relay that no client could ever authenticate against: no JWT verification source,
+ * no dev tokens, and no API keys (none can be created without an admin key, and a
+ * memory store starts empty). Returns the warning's hint, or undefined when fine.
+ */
+export function missingCredentialSource(c: RelayConfig): string | undefined {
+  const jwt =
+    c.jwt.hs256Secret !== undefined || c.jwt.jwksFile !== undefined || c.jwt.jwksUrl !== undefined;
+  if (jwt || c.devTokens || c.adminKeys.length > 0 || c.redisUrl !== undefined) {
+    return undefined;
+  }
+  return 'set jwt.hs256Secret (VOICE_RELAY_JWT_SECRET), jwt.jwksFile or jwt.jwksUrl for client JWTs, or adminKeys (VOICE_RELAY_ADMIN_KEYS) to create API keys';
 }

@@ -20,7 +20,11 @@ export interface SttStreamHandlers {
   onFlushDone(turnId: string): void;
   /** The stream failed; it is re-opened after a backoff if `err.retryable`, else it stays closed. */
   onFailure(err: RelayError): void;
+  /** Caller audio was dropped (beyond the memory budget): already counted in the metric. */
+  onAudioDropped?(reason: SttDropReason): void;
 }
+
+export type SttDropReason = 'stt_backpressure' | 'stt_unavailable';
 
 export interface SttStreamOptions {
   sessionId: string;
@@ -30,7 +34,10 @@ export interface SttStreamOptions {
   metrics: Metrics;
   logger: Logger;
   handlers: SttStreamHandlers;
-  /** Frames allowed to wait in the gRPC write buffer before new ones are dropped. */
+  /**
+   * Frames allowed to wait in the gRPC write buffer before new ones are dropped: the
+   * per-session memory budget (the pipeline's `uplink.bufferSeconds`), default 10 s.
+   */
   maxPendingFrames?: number;
 }
 
@@ -60,7 +67,7 @@ export class SttStream {
     this.#selector = options.clients
       .selector('stt', options.config.endpoints, options.config.balance)
       .route();
-    this.#maxPending = options.maxPendingFrames ?? 50;
+    this.#maxPending = options.maxPendingFrames ?? 500;
     this.#frameRelay = options.metrics.frameRelay;
     this.#dropBackpressure = options.metrics.framesDropped.labels('stt_backpressure');
     this.#dropDown = options.metrics.framesDropped.labels('stt_unavailable');
@@ -133,10 +140,12 @@ export class SttStream {
     const call = this.#call;
     if (call === undefined) {
       this.#dropDown.inc();
+      this.#o.handlers.onAudioDropped?.('stt_unavailable');
       return;
     }
     if (call.writableLength >= this.#maxPending) {
       this.#dropBackpressure.inc();
+      this.#o.handlers.onAudioDropped?.('stt_backpressure');
       return;
     }
     call.write({

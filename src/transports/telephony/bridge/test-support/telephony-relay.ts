@@ -6,6 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { mintClientToken } from '../../../../auth/client-token.js';
 import type { ServerEvent } from '../../../../frames/events.js';
 import { silentLogger } from '../../../../observability/logger.js';
@@ -77,6 +78,8 @@ export interface TelephonyTestRelayOptions {
   /** Pipeline files by name (YAML text). */
   pipelines: Record<string, string>;
   telephony: Omit<TelephonyModuleOptions, 'onEvent'>;
+  /** Default: silent. */
+  logger?: Logger;
 }
 
 export async function startTelephonyRelay(
@@ -105,6 +108,7 @@ export async function startTelephonyRelay(
   const config = relayConfigSchema.parse({
     role: 'media',
     mediaPort: 0,
+    opsPort: 0,
     pipelinesDir: dir,
     logLevel: 'silent',
     adminKeys: [TEST_ADMIN_KEY],
@@ -113,7 +117,7 @@ export async function startTelephonyRelay(
   });
   let relay: Relay;
   try {
-    relay = await startRelay(config, silentLogger(), {
+    relay = await startRelay(config, o.logger ?? silentLogger(), {
       modules: [createTelephonyModule(telephony)],
     });
   } catch (err) {
