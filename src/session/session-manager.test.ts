@@ -28,9 +28,9 @@ describe('session manager store failures', () => {
     const metrics = createMetrics();
     const warnings: string[] = [];
     const logger = silentLogger();
-    logger.warn = ((obj: unknown, msg?: string) => {
+    logger.warn = (obj: unknown, msg?: string) => {
       warnings.push(msg ?? String(obj));
-    });
+    };
     const ticker = new Ticker(20);
     const clients = new StageClients();
     const manager = new SessionManager({
