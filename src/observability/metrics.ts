@@ -164,6 +164,12 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
       labelNames: ['result'] as const,
       registers: r,
     }),
+    storeErrors: new Counter({
+      name: 'relay_store_errors_total',
+      help: 'State store operations that failed in the background, by operation',
+      labelNames: ['op'] as const,
+      registers: r,
+    }),
     turns: new Counter({
       name: 'relay_turns_total',
       help: 'Utterances by their one outcome (done, interrupted, failed with stage and reason, cancelled by session close)',

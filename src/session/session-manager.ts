@@ -139,9 +139,10 @@ export class SessionManager {
   /** Give back an admission that did not become a session (e.g. the handshake failed). */
   release(admission: Admission): void {
     if (this.#slots.delete(admission.sessionId)) {
-      void this.#o.store
-        .releaseSessionSlot(admission.slotKey, admission.sessionId)
-        .catch(() => undefined);
+      this.#background(
+        'release_slot',
+        this.#o.store.releaseSessionSlot(admission.slotKey, admission.sessionId),
+      );
     }
   }
 
@@ -246,8 +247,16 @@ export class SessionManager {
       this.#unsubscribeTick = undefined;
     }
     const store = this.#o.store;
-    void store.releaseSessionSlot(admission.slotKey, session.id).catch(() => undefined);
-    void store.removeSession(session.id).catch(() => undefined);
+    this.#background('release_slot', store.releaseSessionSlot(admission.slotKey, session.id));
+    this.#background('remove_session', store.removeSession(session.id));
+  }
+
+  /** A store write nobody waits for: a failure is logged and counted, never lost. */
+  #background(op: 'release_slot' | 'remove_session', p: Promise<unknown>): void {
+    p.catch((err: unknown) => {
+      this.#metrics.storeErrors.labels(op).inc();
+      this.#o.logger.warn({ op, err: String(err) }, 'state store operation failed');
+    });
   }
 
   async #refresh(): Promise<void> {

@@ -18,7 +18,7 @@ export interface SttStreamHandlers {
   onTranscript(t: Transcript__Output, receivedTsMs: number): void;
   onSpeechEvent(e: SpeechEvent__Output, receivedTsMs: number): void;
   onFlushDone(turnId: string): void;
-  /** The stream failed; it is re-opened automatically after a backoff. */
+  /** The stream failed; it is re-opened after a backoff if `err.retryable`, else it stays closed. */
   onFailure(err: RelayError): void;
   /** Caller audio was dropped (beyond the memory budget): already counted in the metric. */
   onAudioDropped?(reason: SttDropReason): void;
@@ -238,6 +238,9 @@ export class SttStream {
       'stt stream failed',
     );
     this.#o.handlers.onFailure(err);
+    if (!err.retryable) {
+      return; // the same request would fail again: stay down
+    }
     if (this.#selector.count > 1) {
       this.#attempt++;
     }
