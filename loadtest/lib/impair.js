@@ -2,30 +2,30 @@
 // captured" and "send it": deterministic from a seed, pure (no timers, no clock reads).
 // Works in k6 and Node. Types: impair.d.ts.
 //
-// Profiles (the uplink acceptance profiles of the relay):
-//   in-order              every frame at once, in order
-//   reorder-100ms         each frame delayed uniformly in [0, 100) ms: reordered within 100 ms windows
-//   duplicates-2pct       2 % of the frames are sent twice (the copy 0–40 ms later)
-//   chunks-100ms          frames held and sent 5 at a time (a carrier's 100 ms chunks;
-//                         carrier callers merge them into one 100 ms media message)
-//   stall-2s-catchup-5x   one stall per call: from STALL_AT_MS after the first frame nothing
-//                         leaves for 2 s, then the backlog goes out at 5x real time
-//   loss-1pct             1 % of the frames are never sent
-//   jitter-40ms           each frame delayed uniformly in [0, 40) ms, order kept (no reorder)
+// Profiles: the uplink acceptance profiles of the relay's impairment harness, under the same
+// names (src/testing/impairment.ts), as a live stream (a frame never leaves before it was
+// captured), plus jitter40:
+//   inOrder      every frame at once, in order
+//   reorder100   frames shuffled within consecutive 100 ms windows (a frame leaves at its
+//                shuffled slot's time, or when captured if that is later)
+//   duplicates2  2 % of the frames sent twice (the copy up to 20 ms later)
+//   chunks100    frames held and sent 5 at a time (a carrier's 100 ms chunks; carrier
+//                callers merge them into one 100 ms media message)
+//   stall2s      1 s after the first frame nothing leaves for 2 s; the backlog then goes out
+//                at 5x real time until it has caught up
+//   loss1        1 % of the frames never sent
+//   jitter40     each frame delayed uniformly in [0, 40) ms, order kept
 
-/** @type {Record<string, { delayMs?: number, keepOrder?: boolean, dupRate?: number, chunkFrames?: number, stallMs?: number, catchUp?: number, lossRate?: number }>} */
+/** @type {Record<string, { reorderWindowMs?: number, jitterMs?: number, keepOrder?: boolean, dupRate?: number, chunkFrames?: number, stall?: { atMs: number, durationMs: number, speed: number }, lossRate?: number }>} */
 export const PROFILES = {
-  'in-order': {},
-  'reorder-100ms': { delayMs: 100 },
-  'duplicates-2pct': { dupRate: 0.02 },
-  'chunks-100ms': { chunkFrames: 5 },
-  'stall-2s-catchup-5x': { stallMs: 2000, catchUp: 5 },
-  'loss-1pct': { lossRate: 0.01 },
-  'jitter-40ms': { delayMs: 40, keepOrder: true },
+  inOrder: {},
+  reorder100: { reorderWindowMs: 100 },
+  duplicates2: { dupRate: 0.02 },
+  chunks100: { chunkFrames: 5 },
+  stall2s: { stall: { atMs: 1000, durationMs: 2000, speed: 5 } },
+  loss1: { lossRate: 0.01 },
+  jitter40: { jitterMs: 40, keepOrder: true },
 };
-
-/** Where the stall starts, after the first frame (inside the first utterance by default). */
-export const STALL_AT_MS = 600;
 
 /**
  * mulberry32: a small seeded PRNG (uniform in [0, 1)).
@@ -50,7 +50,7 @@ export function profileNames() {
 /**
  * An impairment of one stream. push(item, nowMs) when the item is captured (20 ms frames,
  * in capture order); due(nowMs) returns what to send now, in send order. `chunk` groups
- * items sent together as one carrier chunk (chunks-100ms), else each group has one item.
+ * items sent together as one carrier chunk (chunks100), else each group has one item.
  * @template T
  * @param {string} name
  * @param {number} seed
@@ -68,8 +68,23 @@ export function createImpairment(name, seed) {
   let n = 0;
   let firstAt = -1;
   let lastAt = 0;
-  let stallUntil = -1;
-  let catchUpNext = 0;
+  let captured = 0;
+  let win = -1;
+  /** @type {number[]} */
+  let perm = [];
+  /** A random permutation of 0..n-1 (Fisher-Yates). @param {number} n */
+  const shuffled = (n) => {
+    /** @type {number[]} */
+    const out = [];
+    for (let k = 0; k < n; k++) {
+      out.push(k);
+    }
+    for (let k = n - 1; k > 0; k--) {
+      const j = Math.floor(rand() * (k + 1));
+      [out[k], out[j]] = [out[j], out[k]];
+    }
+    return out;
+  };
   const stats = { pushed: 0, sent: 0, lost: 0, duplicated: 0 };
 
   /** @type {(at: number, items: T[]) => void} */
@@ -80,7 +95,7 @@ export function createImpairment(name, seed) {
   return {
     name,
     stats,
-    /** Items sent together in one carrier message (1, or 5 for chunks-100ms). */
+    /** Items sent together in one carrier message (1, or 5 for chunks100). */
     chunkFrames: p.chunkFrames || 1,
     /**
      * @param {T} item
@@ -91,6 +106,7 @@ export function createImpairment(name, seed) {
       if (firstAt < 0) {
         firstAt = now;
       }
+      const i = captured++;
       if (p.lossRate !== undefined && rand() < p.lossRate) {
         stats.lost++;
         return;
@@ -103,22 +119,23 @@ export function createImpairment(name, seed) {
         }
         return;
       }
-      if (p.stallMs !== undefined) {
-        if (stallUntil < 0 && now - firstAt >= STALL_AT_MS) {
-          stallUntil = now + p.stallMs;
-          catchUpNext = stallUntil;
-        }
-        if (stallUntil >= 0 && (now < stallUntil || queue.length > 0)) {
-          // Held, then released one frame per 20 / catchUp ms from the stall's end.
-          const at = Math.max(catchUpNext, now);
-          catchUpNext = at + 20 / (p.catchUp || 1);
-          enqueue(at, [item]);
-          return;
-        }
-      }
       let at = now;
-      if (p.delayMs !== undefined) {
-        at = now + rand() * p.delayMs;
+      if (p.reorderWindowMs !== undefined) {
+        const per = Math.max(2, Math.round(p.reorderWindowMs / 20));
+        const w = Math.floor(i / per);
+        if (w !== win) {
+          win = w;
+          perm = shuffled(per);
+        }
+        at = Math.max(now, firstAt + (w * per + perm[i % per]) * 20);
+      }
+      const st = p.stall;
+      if (st !== undefined && now - firstAt >= st.atMs) {
+        const r = now - firstAt;
+        at = Math.max(at, firstAt + st.atMs + st.durationMs + (r - st.atMs) / st.speed);
+      }
+      if (p.jitterMs !== undefined) {
+        at += rand() * p.jitterMs;
         if (p.keepOrder) {
           at = Math.max(at, lastAt);
         }
@@ -127,7 +144,7 @@ export function createImpairment(name, seed) {
       enqueue(at, [item]);
       if (p.dupRate !== undefined && rand() < p.dupRate) {
         stats.duplicated++;
-        enqueue(at + rand() * 40, [item]);
+        enqueue(at + rand() * 20, [item]);
       }
     },
     /**

@@ -13,7 +13,19 @@ const BEARER_RE = /^Bearer +(\S+)$/i;
 /** Anything with Node's IncomingMessage shape (headers lower-cased, raw url). */
 export interface RequestLike {
   headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Name/value pairs as received: Node keeps only the first of some repeated headers. */
+  rawHeaders?: readonly string[];
   url?: string | undefined;
+}
+
+/** Throws RELAY_ERR_BAD_REQUEST when `name` (lower case) occurs more than once. */
+export function assertSingleHeader(rawHeaders: readonly string[] | undefined, name: string): void {
+  let seen = 0;
+  for (let i = 0; rawHeaders !== undefined && i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]?.toLowerCase() === name && ++seen > 1) {
+      throw badRequest(`repeated ${name} header`);
+    }
+  }
 }
 
 export type CredentialSource = 'authorization' | 'subprotocol' | 'query';
@@ -47,6 +59,7 @@ function single(value: string | string[] | undefined, name: string): string | un
 }
 
 function fromAuthorization(req: RequestLike): string | undefined {
+  assertSingleHeader(req.rawHeaders, 'authorization');
   const header = single(req.headers['authorization'], 'Authorization');
   if (header === undefined) {
     return undefined;

@@ -5,3 +5,4 @@ export * from './jwt.js';
 export * from './client-token.js';
 export * from './extract.js';
 export * from './authenticator.js';
+export * from './loopback.js';

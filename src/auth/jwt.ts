@@ -159,6 +159,7 @@ export class JwtVerifier {
   readonly #secret: Uint8Array | undefined;
   readonly #jwks: JWTVerifyGetKey | undefined;
   readonly #claimOptions: JWTVerifyOptions;
+  readonly #toleranceSec: number;
 
   constructor(options: JwtOptions) {
     const { hs256Secret, jwksFile, jwksUrl } = options;
@@ -189,6 +190,7 @@ export class JwtVerifier {
     if (!Number.isFinite(tolerance) || tolerance < 0) {
       throw config('clockToleranceSec must be a non-negative number');
     }
+    this.#toleranceSec = tolerance;
     this.#claimOptions = { clockTolerance: tolerance, requiredClaims: ['exp'] };
     if (options.issuer !== undefined) {
       this.#claimOptions.issuer = options.issuer;
@@ -232,10 +234,16 @@ export class JwtVerifier {
       const claim = parsed.error.issues[0]?.path[0];
       throw unauthenticated('token claims invalid', { claim: String(claim ?? '') });
     }
-    if (options.requireClientToken === true) {
-      const c = parsed.data;
+    const c = parsed.data;
+    if (c.typ === CLIENT_TOKEN_TYP || options.requireClientToken === true) {
+      // A client token is short-lived wherever it is presented, and never issued in
+      // the future (a future iat would stretch exp - iat far past the cap).
+      const nowSec = Date.now() / 1000;
       const shortLived =
-        c.iat !== undefined && c.exp - c.iat > 0 && c.exp - c.iat <= MAX_CLIENT_TOKEN_TTL_SEC;
+        c.iat !== undefined &&
+        c.iat <= nowSec + this.#toleranceSec &&
+        c.exp - c.iat > 0 &&
+        c.exp - c.iat <= MAX_CLIENT_TOKEN_TTL_SEC;
       if (alg !== 'HS256' || c.typ !== CLIENT_TOKEN_TYP || !shortLived) {
         throw unauthenticated('only short-lived client tokens are accepted here');
       }

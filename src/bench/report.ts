@@ -1,4 +1,5 @@
 import type { FirstAudioArmResult } from './first-audio.js';
+import type { TurnDetectionResult } from './turn-detection/index.js';
 import {
   DIRECT,
   RELAY_ADAPTIVE,
@@ -28,6 +29,7 @@ export interface BenchResults {
   pipelineCost?: PipelineCostResult;
   jitterTarget?: JitterTargetRow[];
   jitterReplay?: string;
+  turnDetection?: TurnDetectionResult;
 }
 
 const pct = (v: number): string => fmt(v * 100, 0);
@@ -192,6 +194,9 @@ export function markdown(r: BenchResults): string {
   }
   if (rows.length > 0) {
     md.push('### Targets (issue 8)', '', '| target | measured | |', '|---|---|---|', ...rows, '');
+  }
+  if (r.turnDetection !== undefined) {
+    md.push(r.turnDetection.table, '');
   }
   return md.join('\n');
 }

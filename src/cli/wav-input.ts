@@ -1,4 +1,4 @@
-import { scriptedAudio } from '../testing/speech-script.js';
+import { scriptedAudio } from '../media/speech-script.js';
 import { readFile } from 'node:fs/promises';
 import { Resampler } from '../media/resample/index.js';
 import { decodeWav, toMono } from '../media/wav.js';

@@ -127,8 +127,24 @@ export const pipelineSchema = z
         minDelayMs: z.number().int().min(0).max(10_000).default(0),
         /** Silence after speech with no final yet: ask the STT to flush. */
         maxDelayMs: z.number().int().min(100).max(30_000).default(3_000),
-        /** Who decides that the caller has finished (see README "End of turn"). */
-        detector: z.enum(['silence']).default('silence'),
+        /**
+         * Who decides that the caller has finished (README "End of turn"): `silence` (the STT's
+         * endpointer, then minDelayMs) or `semantic` (transcript and prosody; the wait runs
+         * from minDelayMs when the turn is clearly complete to maxDelayMs mid-thought).
+         */
+        detector: z.enum(['silence', 'semantic', 'grpc']).default('silence'),
+        /** Speech starting this soon after a turn was ended counts as a false cut-off. */
+        falseCutoffWindowMs: z.number().int().min(0).max(10_000).default(1_500),
+        /** semantic: end-of-turn probability at or above which the wait is minDelayMs. */
+        threshold: z.number().min(0).max(1).default(0.9),
+        /** grpc: a TurnDetector service; the semantic detector answers when it is late or down. */
+        grpc: z
+          .strictObject({
+            target: endpoint,
+            /** From the question (speech stop or new words in the silence) to the answer. */
+            budgetMs: z.number().int().min(1).max(5_000).default(150),
+          })
+          .optional(),
       })
       .prefault({}),
     interruptions: z
@@ -223,6 +239,20 @@ export const pipelineSchema = z
             message: `the ${m[1]} engine cannot serve the ${stage} stage (use ${allowed.map((n) => `embedded:${n}`).join(' or ')})`,
           });
         }
+      });
+    }
+    if (p.endpoint.detector === 'grpc' && p.endpoint.grpc === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endpoint', 'grpc'],
+        message: 'is required when endpoint.detector is "grpc" (a TurnDetector target)',
+      });
+    }
+    if (p.endpoint.grpc !== undefined && p.endpoint.grpc.target.startsWith('embedded')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endpoint', 'grpc', 'target'],
+        message: 'must be a gRPC target like "host:port" (the embedded detector is "semantic")',
       });
     }
     const stt = p.stages.stt;

@@ -31,6 +31,19 @@ export interface TurnMetrics {
   /** Stages whose budget was exceeded in this turn. */
   budgetsExceeded: StageName[];
   interrupted: boolean;
+  /** How the turn detector ended the user's turn (absent for typed turns). */
+  endOfTurn?: EndOfTurnMetrics;
+}
+
+export interface EndOfTurnMetrics {
+  /** The detector that decided: silence, semantic, or grpc (semantic when a gRPC one fell back). */
+  detector: string;
+  /** Its end-of-turn probability when it decided. */
+  probability: number;
+  /** Silence from speech end until the turn was ended, ms. */
+  waitMs: number | null;
+  /** The caller resumed speaking within endpoint.falseCutoffWindowMs of the turn's end. */
+  falseCutoff: boolean;
 }
 
 export type ServerEvent =

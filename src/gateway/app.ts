@@ -124,6 +124,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   healthRoutes(app, {
     registry: deps.registry,
     ready: deps.ready,
+    store: deps.store,
+    degradedReady: deps.degradedReady ?? false,
     metricsAuth: deps.metricsAuth ?? false,
     auth,
     nodeId,

@@ -1,6 +1,7 @@
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Logger } from 'pino';
 import {
+  assertSingleHeader,
   isApiKeyShaped,
   isJwtShaped,
   verifyAdmin,
@@ -27,6 +28,7 @@ declare module 'fastify' {
 
 /** The bearer token of `Authorization`, or undefined when absent or not `Bearer X`. */
 export function bearerToken(request: FastifyRequest): string | undefined {
+  assertSingleHeader(request.raw.rawHeaders, 'authorization');
   const header = request.headers.authorization;
   if (typeof header !== 'string') {
     return undefined;
@@ -61,8 +63,8 @@ export class GatewayAuth {
   /** onRequest hook for admin-only routes. */
   readonly adminHook: onRequestAsyncHookHandler = async (request) => {
     this.#checkBlocked(request.ip);
-    const token = bearerToken(request);
     try {
+      const token = bearerToken(request);
       if (token === undefined) {
         throw new RelayError('RELAY_ERR_UNAUTHENTICATED', ADMIN_REFUSED);
       }
@@ -81,8 +83,8 @@ export class GatewayAuth {
    */
   async adminOrClient(request: FastifyRequest): Promise<Principal> {
     this.#checkBlocked(request.ip);
-    const token = bearerToken(request);
     try {
+      const token = bearerToken(request);
       if (token === undefined) {
         throw new RelayError('RELAY_ERR_UNAUTHENTICATED', 'missing credentials');
       }

@@ -45,6 +45,12 @@ export interface GatewayDeps {
   tokens?: GatewayTokenConfig;
   /** False while draining / not started: `/readyz` answers 503. */
   ready: () => boolean;
+  /**
+   * While the state store is unreachable `/readyz` answers 503 (code
+   * RELAY_ERR_STORE_UNAVAILABLE), unless this is true (degraded mode admitting new
+   * sessions): then 200 with status `degraded`.
+   */
+  degradedReady?: boolean;
   logger: Logger;
   nodeId?: string;
   /** Require admin credentials on `/metrics`; default false (Prometheus scrapes without auth). */

@@ -91,6 +91,25 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
       buckets: STAGE_BUCKETS,
       registers: r,
     }),
+    endpointWait: new Histogram({
+      name: 'relay_endpoint_wait_seconds',
+      help: 'Silence from speech end until the turn detector ended the turn, by pipeline and detector',
+      labelNames: ['pipeline', 'detector'] as const,
+      buckets: STAGE_BUCKETS,
+      registers: r,
+    }),
+    falseCutoffs: new Counter({
+      name: 'relay_turn_false_cutoffs_total',
+      help: 'Turns the relay ended while the caller resumed speaking within the false cut-off window',
+      labelNames: ['pipeline', 'detector'] as const,
+      registers: r,
+    }),
+    turnDetectorFallbacks: new Counter({
+      name: 'relay_turn_detector_fallbacks_total',
+      help: 'Questions to a gRPC turn detector answered by the embedded detector (late or down)',
+      labelNames: ['pipeline'] as const,
+      registers: r,
+    }),
     sttFinal: new Histogram({
       name: 'relay_stt_final_seconds',
       help: 'Speech end to final transcript',
@@ -147,8 +166,8 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
     }),
     turns: new Counter({
       name: 'relay_turns_total',
-      help: 'Turns completed, by outcome (done, interrupted, failed)',
-      labelNames: ['outcome'] as const,
+      help: 'Utterances by their one outcome (done, interrupted, failed with stage and reason, cancelled by session close)',
+      labelNames: ['outcome', 'stage', 'reason'] as const,
       registers: r,
     }),
   };

@@ -4,7 +4,7 @@ import { startSimServer, type SimServer } from '../engines/sim/server.js';
 import { silentLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { StageClients } from '../stages/stage-clients.js';
-import { EventLog } from '../testing/event-log.js';
+import { EventLog } from '../client/event-log.js';
 import { testPipeline } from '../testing/pipeline-harness.js';
 import { SessionPipeline } from './session-pipeline.js';
 

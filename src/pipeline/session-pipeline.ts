@@ -10,13 +10,16 @@ import { EnergyVad, type VadEvent } from '../media/vad/energy-vad.js';
 import { createVad, type VoiceDetector } from '../media/vad/index.js';
 import type { StageClients } from '../stages/stage-clients.js';
 import { SttStream, type SttDropReason } from '../stages/stt-stream.js';
+import { GrpcTurnStages } from '../stages/turn-stages.js';
 import { BudgetWatch } from './budget-watch.js';
 import { ConversationHistory } from './history.js';
 import { OutputPacer } from './output-pacer.js';
 import { Turn, type TurnContext, type TurnResult } from './turn.js';
-import { observeTurn } from './turn-metrics.js';
+import type { TurnStages } from './stage-ports.js';
+import { countTurnOutcome } from './turn-observer.js';
 import { TurnTaking, type TurnAction } from './turn-taking.js';
 import { createTurnDetector } from './turn-detection/index.js';
+import { CutoffWatch } from './turn-detection/cutoff-watch.js';
 import { nowMs } from '../core/clock.js';
 import type { RelayError } from '../errors/errors.js';
 
@@ -26,6 +29,8 @@ export interface PipelineDeps {
   ticker: Ticker;
   metrics: Metrics;
   logger: Logger;
+  /** The LLM and TTS stages of turns (default: gRPC over `clients`). */
+  turnStages?: TurnStages;
 }
 
 export interface SessionPipelineOptions {
@@ -49,6 +54,14 @@ export interface SessionPipelineStats {
 const LAST_TURNS_KEPT = 10;
 const DROP_REPORT_INTERVAL_MS = 1_000;
 
+interface QueuedTurn {
+  text: string;
+  utterance: number;
+  speechEndTsMs: number | null;
+  endpointTsMs: number | null;
+  sttFinalTsMs: number | null;
+}
+
 /**
  * The spine of a session: ordered 20 ms PCM16 frames in; transcripts, reply text and
  * paced reply audio out. One long-lived STT stream per session, one LLM and one TTS
@@ -67,8 +80,14 @@ export class SessionPipeline {
   readonly #turnCtx: TurnContext;
   readonly #lastTurns: TurnMetrics[] = [];
   readonly #taking: TurnTaking;
+  readonly #cutoffs: CutoffWatch;
   #turn: Turn | undefined;
   #preempt: Turn | undefined;
+  /**
+   * A user turn that arrived while a reply played with interruptions off: it starts
+   * once the reply ends (texts arriving meanwhile are joined). At most one.
+   */
+  #queued: QueuedTurn | undefined;
   #marksInUse = false;
   /** The model VAD once loaded (Silero); until then, and as fallback, the energy VAD. */
   #model: VoiceDetector | undefined;
@@ -97,7 +116,11 @@ export class SessionPipeline {
         : {}),
     });
     this.#taking = new TurnTaking({
-      detector: createTurnDetector(config),
+      detector: createTurnDetector(config, options.sessionId, (e) => {
+        if (e === 'fallback') {
+          deps.metrics.turnDetectorFallbacks.labels(config.name).inc();
+        }
+      }),
       minDelayMs: config.endpoint.minDelayMs,
       maxDelayMs: config.endpoint.maxDelayMs,
       interruptions: config.interruptions.enabled,
@@ -107,6 +130,7 @@ export class SessionPipeline {
       preemptive: config.preemptive.enabled,
       preemptiveMinStability: config.preemptive.minStability,
     });
+    this.#cutoffs = new CutoffWatch(config.endpoint.falseCutoffWindowMs);
     this.#history = new ConversationHistory(
       config.stages.llm.instructions,
       config.history.maxMessages,
@@ -140,7 +164,7 @@ export class SessionPipeline {
     this.#turnCtx = {
       sessionId: options.sessionId,
       config,
-      clients: deps.clients,
+      stages: deps.turnStages ?? new GrpcTurnStages(deps.clients),
       metrics: deps.metrics,
       logger: deps.logger,
       emit: (ev) => this.#emit(ev),
@@ -258,6 +282,7 @@ export class SessionPipeline {
       return;
     }
     this.#closed = true;
+    this.#queued = undefined;
     this.#sttBudget.close();
     this.#stt.close();
     this.#model?.close();
@@ -323,6 +348,10 @@ export class SessionPipeline {
     this.#emit(ev);
     if (ev.type === 'speech.started') {
       this.#sttBudget.disarm('stt');
+      const cut = this.#cutoffs.speechStarted(ev.tsMs);
+      if (cut !== undefined) {
+        this.#o.deps.metrics.falseCutoffs.labels(this.config.name, cut.detector).inc();
+      }
       this.#act(this.#taking.onSpeechStarted(ev.tsMs));
     } else {
       this.#sttBudget.arm('stt', this.config.stages.stt.budgetMs, ev.tsMs);
@@ -401,7 +430,7 @@ export class SessionPipeline {
         case 'preempt-discard': {
           const p = this.#preempt;
           this.#preempt = undefined;
-          p?.cancel();
+          p?.cancel('discarded');
           this.#o.deps.metrics.preemptive.labels('discarded').inc();
           break;
         }
@@ -428,9 +457,29 @@ export class SessionPipeline {
       this.#taking.setAgentActive(true);
       this.#o.deps.metrics.preemptive.labels('kept').inc();
       preempt.release(a.endpointTsMs, a.sttFinalTsMs);
+      this.#endedTurn(a, preempt.turnId, speechEnd);
       return;
     }
     this.#startTurn(a.text, a.utterance, speechEnd, a.endpointTsMs, a.sttFinalTsMs);
+    this.#endedTurn(a, `${this.sessionId}.t${this.#turnCount}`, speechEnd);
+  }
+
+  /** Endpoint wait and false cut-off watch for a user turn the detector ended. */
+  #endedTurn(
+    a: Extract<TurnAction, { type: 'commit' }>,
+    turnId: string,
+    speechEnd: number | null,
+  ): void {
+    const now = nowMs();
+    const waitMs = speechEnd === null ? null : Math.max(0, now - speechEnd);
+    if (waitMs !== null) {
+      this.#o.deps.metrics.endpointWait.labels(this.config.name, a.detector).observe(waitMs / 1000);
+    }
+    this.#cutoffs.ended(turnId, now, {
+      detector: a.detector,
+      probability: a.eotProbability,
+      waitMs,
+    });
   }
 
   #startPreempt(partial: string): void {
@@ -462,6 +511,18 @@ export class SessionPipeline {
     endpointTsMs: number | null,
     sttFinalTsMs: number | null,
   ): void {
+    if (this.#turn !== undefined && !this.#taking.interruptions) {
+      // Interruptions off: the reply is not cut; this turn follows it.
+      const q = this.#queued;
+      this.#queued = {
+        text: q === undefined ? text : `${q.text} ${text}`,
+        utterance,
+        speechEndTsMs,
+        endpointTsMs,
+        sttFinalTsMs,
+      };
+      return;
+    }
     this.#interruptTurn(null);
     this.#turnCount++;
     const turnId = `${this.sessionId}.t${this.#turnCount}`;
@@ -514,14 +575,19 @@ export class SessionPipeline {
       return;
     }
     this.#history.add('assistant', result.heardText);
-    this.#lastTurns.push(result.metrics);
+    const eot = this.#cutoffs.metricsFor(turn.turnId);
+    const metrics = eot === undefined ? result.metrics : { ...result.metrics, endOfTurn: eot };
+    this.#lastTurns.push(metrics);
     if (this.#lastTurns.length > LAST_TURNS_KEPT) {
       this.#lastTurns.shift();
     }
-    observeTurn(this.#o.deps.metrics, result.metrics);
-    this.#o.deps.metrics.turns.labels(result.outcome).inc();
-    this.#emit({ type: 'turn.metrics', ...result.metrics });
+    this.#emit({ type: 'turn.metrics', ...metrics });
     this.#log.debug({ turnId: turn.turnId, outcome: result.outcome }, 'turn ended');
+    const q = this.#queued;
+    if (q !== undefined && this.#turn === undefined && !this.#closed) {
+      this.#queued = undefined;
+      this.#startTurn(q.text, q.utterance, q.speechEndTsMs, q.endpointTsMs, q.sttFinalTsMs);
+    }
   }
 
   /** The turn id the next utterance gets. */
@@ -579,6 +645,7 @@ export class SessionPipeline {
     // The utterance is lost: start over on a fresh stream. Its id is used up, so the
     // next attempt is a new turn (the breach stays attached to this one).
     this.#turnCount++;
+    countTurnOutcome(this.#o.deps.metrics, 'failed', { stage, reason: 'RELAY_ERR_DEADLINE' });
     this.#stt.restart(action === 'fallback');
   }
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RelayClient } from '../client/relay-client.js';
 import { startRedisServer } from '../state/redis-harness.js';
+import { until } from '../testing/gateway-client.js';
 import {
   TEST_ADMIN_KEY,
   TEST_JWT_SECRET,
@@ -34,21 +35,6 @@ afterAll(async () => {
 });
 
 const admin = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
-
-/** Poll the gateway until the condition holds (bounded), instead of sleeping. */
-async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) {
-      return v;
-    }
-    if (Date.now() > deadline) {
-      throw new Error('condition not met in time');
-    }
-    await new Promise<void>((r) => setTimeout(r, 25));
-  }
-}
 
 describe('two relays sharing one redis-server', () => {
   it('DELETE /v1/sessions/:id on one gateway ends a session owned by the other node', async () => {

@@ -18,7 +18,7 @@ import type { Admission, SessionManager } from '../session/session-manager.js';
 import type { RelaySession } from '../session/relay-session.js';
 import { ClientClock } from '../transports/ws/client-clock.js';
 import { parseClientEvent } from '../transports/ws/client-events.js';
-import { decodeFrame } from '../transports/ws/wire.js';
+import { decodeFrame, reservedBitsSet } from '../transports/ws/wire.js';
 import type {
   HttpRoute,
   MediaContext,
@@ -221,6 +221,7 @@ export class MediaServer {
       }
       const auth = await this.#o.authenticator.authenticateRequest({
         headers: req.headers,
+        rawHeaders: req.rawHeaders,
         url: req.url ?? '/',
       });
       const config = this.#o.pipelines.get(pipelineName);
@@ -310,6 +311,11 @@ export class MediaServer {
       tokens -= 1;
       overRate = 0;
       if (isBinary) {
+        if (reservedBitsSet(data)) {
+          // Another protocol version, or garbage: never played as audio.
+          s.end(4002, 'protocol error: reserved frame header bits set');
+          return;
+        }
         const f = decodeFrame(data);
         if ('error' in f || f.payload.length !== frameBytes) {
           badFrames.inc();

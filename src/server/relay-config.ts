@@ -24,8 +24,10 @@ export const relayConfigSchema = z.strictObject({
   /** redis://… for fleets; absent = in-memory state (single process). */
   redisUrl: z.string().url().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Admin credentials for the gateway (comma-separated in env/flags). */
-  adminKeys: z.array(z.string().min(32)).default([]),
+  /** Admin credentials for the gateway: a list, or one comma-separated string (anywhere). */
+  adminKeys: z
+    .preprocess((v) => (typeof v === 'string' ? splitList(v) : v), z.array(z.string().min(32)))
+    .default([]),
   jwt: z
     .strictObject({
       hs256Secret: z.string().min(32).optional(),
@@ -67,6 +69,17 @@ export const relayConfigSchema = z.strictObject({
         .default(1024 * 1024),
       /** How long a client may stay above the drop threshold before it is closed. */
       wsMaxSlowMs: z.number().int().positive().default(5_000),
+    })
+    .prefault({}),
+  /** The state store (memory, or Redis with `redisUrl`) and what happens when it is down. */
+  state: z
+    .strictObject({
+      /** Longest wait for one store command; a connection known to be down fails at once. */
+      commandTimeoutMs: z.number().int().min(50).max(60_000).default(1_000),
+      /** How often each node refreshes (and, after a store restart, recreates) its records. */
+      refreshMs: z.number().int().min(100).max(60_000).default(10_000),
+      /** New sessions while the store is unreachable: refuse (503) or admit without fleet limits. */
+      whenUnavailable: z.enum(['refuse', 'admit']).default('refuse'),
     })
     .prefault({}),
   /** WebRTC ingress (WHIP-style signalling on the media listener); loopback-only by default. */
@@ -217,8 +230,15 @@ export function loadRelayConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     const file = source ?? '(flags/environment)';
     const problems: ConfigProblem[] = r.error.issues.map((i) => ({
       file,
-      field: i.code === 'unrecognized_keys' ? i.keys.join(', ') : i.path.join('.'),
-      message: i.code === 'unrecognized_keys' ? 'unknown field' : i.message,
+      field:
+        i.code === 'unrecognized_keys'
+          ? [...i.path, i.keys.join(', ')].join('.')
+          : i.path.join('.'),
+      // Schemas that list their valid keys say so; zod's own text becomes "unknown field".
+      message:
+        i.code === 'unrecognized_keys' && i.message.startsWith('Unrecognized key')
+          ? 'unknown field'
+          : i.message,
     }));
     throw new ConfigError(problems);
   }

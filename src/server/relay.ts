@@ -99,7 +99,11 @@ export async function startRelay(
   const store: StateStore =
     config.redisUrl === undefined
       ? new MemoryStateStore({ nodeId })
-      : new RedisStateStore({ url: config.redisUrl, nodeId });
+      : new RedisStateStore({
+          url: config.redisUrl,
+          nodeId,
+          commandTimeoutMs: config.state.commandTimeoutMs,
+        });
   const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
   let ready = false;
   let draining = false;
@@ -152,6 +156,8 @@ export async function startRelay(
         deps: { clients, ticker, metrics, logger: logger.child({ module: 'pipeline' }) },
         limits: config.limits,
         logger: logger.child({ module: 'session' }),
+        refreshMs: config.state.refreshMs,
+        admitWhenStoreDown: config.state.whenUnavailable === 'admit',
       });
       await sessions.start();
       const sm = sessions;
@@ -212,6 +218,7 @@ export async function startRelay(
           ...(config.apiKeyPepper === undefined ? {} : { apiKeyPepper: config.apiKeyPepper }),
           ready: () => ready && !draining,
           devTokenRatePerMin: config.limits.devTokensPerMinute,
+          degradedReady: config.state.whenUnavailable === 'admit',
           logger,
           nodeId,
           ...(hs256Secret === undefined
@@ -219,6 +226,9 @@ export async function startRelay(
             : {
                 tokens: {
                   secret: hs256Secret,
+                  // Minted tokens must pass this relay's own issuer/audience checks.
+                  ...(config.jwt.issuer === undefined ? {} : { issuer: config.jwt.issuer }),
+                  ...(config.jwt.audience === undefined ? {} : { audience: config.jwt.audience }),
                   ...(config.devTokens
                     ? {
                         devMode: {

@@ -182,6 +182,10 @@ export class RelaySession {
     if (this.#state !== 'open') {
       return;
     }
+    if (this.#pipeline.responding) {
+      // A reply cut by the close: the client learns what was heard (response.interrupted).
+      this.#pipeline.cancelResponse();
+    }
     if (!this.#closingSent) {
       this.#closingSent = true;
       this.#state = 'closing';

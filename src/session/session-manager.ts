@@ -6,7 +6,7 @@ import type { Ticker } from '../core/ticker.js';
 import { RelayError } from '../errors/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PipelineDeps } from '../pipeline/session-pipeline.js';
-import type { ControlMessage, StateStore } from '../state/types.js';
+import type { ControlMessage, SessionRecord, StateStore } from '../state/types.js';
 import { RelaySession, type SessionTransport } from './relay-session.js';
 
 export interface SessionLimits {
@@ -26,6 +26,11 @@ export interface SessionManagerOptions {
   logger: Logger;
   /** How often the registry TTL and session info are refreshed (default 10 s). */
   refreshMs?: number;
+  /**
+   * Degraded mode (`state.whenUnavailable: admit`): when the store is unreachable,
+   * admit new sessions without the fleet-wide limits instead of refusing them (503).
+   */
+  admitWhenStoreDown?: boolean;
 }
 
 export interface Admission {
@@ -94,6 +99,28 @@ export class SessionManager {
     if (this.#sessions.size + this.#slots.size >= lim.maxSessions) {
       throw new RelayError('RELAY_ERR_OVERLOADED', 'relay is at its session limit');
     }
+    const sessionId = randomUUID();
+    const slotKey = `sessions:${limitKeyOf(principal)}`;
+    try {
+      await this.#fleetLimits(principal, sessionId, slotKey);
+    } catch (err) {
+      const storeDown = err instanceof RelayError && err.code === 'RELAY_ERR_STORE_UNAVAILABLE';
+      if (!storeDown || this.#o.admitWhenStoreDown !== true) {
+        throw err;
+      }
+      // The slot is taken later by the registry refresh, once the store is back.
+      this.#o.logger.warn(
+        { err: String(err) },
+        'state store unavailable; admitted without fleet limits',
+      );
+    }
+    this.#slots.set(sessionId, slotKey);
+    return { sessionId, slotKey };
+  }
+
+  /** Connection rate and concurrent sessions of the credential, fleet-wide. */
+  async #fleetLimits(principal: Principal, sessionId: string, slotKey: string): Promise<void> {
+    const lim = this.#o.limits;
     const who = limitKeyOf(principal);
     const rate = await this.#o.store.hitRate(`connect:${who}`, lim.connectsPerMinute, 60_000);
     if (!rate.allowed) {
@@ -101,16 +128,12 @@ export class SessionManager {
         details: { retryAfterMs: rate.retryAfterMs },
       });
     }
-    const sessionId = randomUUID();
     const max = Math.min(principal.limits?.maxSessions ?? Infinity, lim.maxSessionsPerKey);
-    const slotKey = `sessions:${who}`;
     if (!(await this.#o.store.acquireSessionSlot(slotKey, max, sessionId))) {
       throw new RelayError('RELAY_ERR_RATE_LIMITED', `concurrent session limit (${max}) reached`, {
         details: { retryAfterMs: 1_000 },
       });
     }
-    this.#slots.set(sessionId, slotKey);
-    return { sessionId, slotKey };
   }
 
   /** Give back an admission that did not become a session (e.g. the handshake failed). */
@@ -150,19 +173,8 @@ export class SessionManager {
     if (this.#unsubscribeTick === undefined) {
       this.#unsubscribeTick = this.#ticker.subscribe(this.#tick);
     }
-    const now = Date.now();
     this.#o.store
-      .registerSession({
-        id: session.id,
-        tenant: principal.tenant,
-        pipeline: config.name,
-        node: this.nodeId,
-        transport: transport.kind,
-        state: 'open',
-        createdAtMs: now,
-        updatedAtMs: now,
-        ...(principal.keyId === undefined ? {} : { keyId: principal.keyId }),
-      })
+      .registerSession(this.#recordOf(session))
       .catch((err: unknown) => logger.warn({ err: String(err) }, 'session registry write failed'));
     logger.info({ transport: transport.kind, tenant: principal.tenant }, 'session started');
     session.start();
@@ -222,7 +234,7 @@ export class SessionManager {
       return;
     }
     if (m.type === 'kill') {
-      s.end(1000, `terminated: ${m.reason}`);
+      s.end(m.code ?? 1000, `terminated: ${m.reason}`);
     }
   }
 
@@ -244,11 +256,30 @@ export class SessionManager {
       for (const s of this.#sessions.values()) {
         const slotKey = `sessions:${limitKeyOf(s.principal)}`;
         await store.acquireSessionSlot(slotKey, Number.MAX_SAFE_INTEGER, s.id);
-        await store.updateSession(s.id, { state: s.state, info: this.#infoOf(s) });
+        const present = await store.updateSession(s.id, { state: s.state, info: this.#infoOf(s) });
+        if (!present) {
+          // The record is gone (a store restart, or it was written while the store was
+          // down): recreate it, so operators can see and end the session again.
+          await store.registerSession({ ...this.#recordOf(s), info: this.#infoOf(s) });
+        }
       }
     } catch (err) {
       this.#o.logger.warn({ err: String(err) }, 'session registry refresh failed');
     }
+  }
+
+  #recordOf(s: RelaySession): SessionRecord {
+    return {
+      id: s.id,
+      tenant: s.principal.tenant,
+      pipeline: s.config.name,
+      node: this.nodeId,
+      transport: s.transport.kind,
+      state: s.state,
+      createdAtMs: s.createdAtMs,
+      updatedAtMs: Date.now(),
+      ...(s.principal.keyId === undefined ? {} : { keyId: s.principal.keyId }),
+    };
   }
 
   #infoOf(s: RelaySession): Record<string, unknown> {

@@ -193,6 +193,11 @@ export class MemoryStateStore implements StateStore {
     return { ...this.#stats };
   }
 
+  async ping(): Promise<void> {
+    this.#now();
+    return Promise.resolve();
+  }
+
   async close(): Promise<void> {
     if (this.#closed) {
       return;

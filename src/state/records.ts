@@ -44,7 +44,12 @@ export const apiKeyRecordSchema = z.object({
 }) satisfies z.ZodType<ApiKeyRecord>;
 
 export const controlMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('kill'), sessionId: id, reason: z.string().max(1024) }),
+  z.object({
+    type: z.literal('kill'),
+    sessionId: id,
+    reason: z.string().max(1024),
+    code: z.number().int().min(1000).max(4999).optional(),
+  }),
   z.object({ type: z.literal('update'), sessionId: id, patch: jsonObject }),
 ]) satisfies z.ZodType<ControlMessage>;
 

@@ -11,6 +11,8 @@ export interface RedisServerHandle {
   readonly port: number;
   readonly url: string;
   stop(): Promise<void>;
+  /** Start a fresh, empty server on the same port (after `stop`, or stopping it first). */
+  restart(): Promise<void>;
 }
 
 export interface StartRedisOptions {
@@ -73,12 +75,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
   }
 }
 
-export async function startRedisServer(
-  options: StartRedisOptions = {},
-): Promise<RedisServerHandle> {
-  const binary = options.binary ?? process.env['REDIS_SERVER_BIN'] ?? 'redis-server';
-  const timeoutMs = options.startTimeoutMs ?? 10_000;
-  const port = await freePort();
+/** Spawn redis-server on `port` and wait for PONG. */
+async function spawnRedis(binary: string, port: number, timeoutMs: number): Promise<ChildProcess> {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
   args.push('--daemonize', 'no', '--logfile', '');
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -110,7 +108,7 @@ export async function startRedisServer(
       );
     }
     if (await ping(port)) {
-      break;
+      return child;
     }
     if (Date.now() > deadline) {
       await stopChild(child);
@@ -118,9 +116,22 @@ export async function startRedisServer(
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+export async function startRedisServer(
+  options: StartRedisOptions = {},
+): Promise<RedisServerHandle> {
+  const binary = options.binary ?? process.env['REDIS_SERVER_BIN'] ?? 'redis-server';
+  const timeoutMs = options.startTimeoutMs ?? 10_000;
+  const port = await freePort();
+  let child = await spawnRedis(binary, port, timeoutMs);
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
     stop: () => stopChild(child),
+    restart: async () => {
+      await stopChild(child);
+      child = await spawnRedis(binary, port, timeoutMs);
+    },
   };
 }

@@ -64,6 +64,14 @@ function results(exec: ExecResult): unknown[] {
   });
 }
 
+function unavailable(op: string, cause: unknown): RelayError {
+  return new RelayError('RELAY_ERR_STORE_UNAVAILABLE', 'state store unavailable', {
+    ...(cause === undefined ? {} : { cause }),
+    retryable: true,
+    details: { op },
+  });
+}
+
 /**
  * Fleet state store on Redis (ioredis). Layout under the prefix P:
  * - `P session:ID` hash (fields hold JSON), PEXPIRE = session TTL; indexes
@@ -83,6 +91,8 @@ export class RedisStateStore implements StateStore {
   readonly #stats = emptyStats();
   readonly #control: RedisControlSubscriber;
   #closed = false;
+  /** Set once the first connection is ready: from then on a lost connection fails fast. */
+  #everReady = false;
 
   constructor(options: RedisStateStoreOptions) {
     this.nodeId = requireName(options.nodeId, 'nodeId');
@@ -97,13 +107,21 @@ export class RedisStateStore implements StateStore {
     this.#client = new Redis(options.url, {
       lazyConnect: true,
       connectTimeout: 5_000,
-      maxRetriesPerRequest: 2,
+      commandTimeout: requireCount(
+        options.commandTimeoutMs ?? STATE_DEFAULTS.commandTimeoutMs,
+        'commandTimeoutMs',
+        1,
+      ),
+      maxRetriesPerRequest: 1,
       retryStrategy: (times) => Math.min(100 * 2 ** times, 2_000),
       connectionName: `vr-state:${this.nodeId}`,
       ...options.redisOptions,
     });
     // ioredis reports connection errors as events; commands reject on their own.
     this.#client.on('error', noop);
+    this.#client.on('ready', () => {
+      this.#everReady = true;
+    });
     this.#control = new RedisControlSubscriber(
       this.#client,
       `vr-state-sub:${this.nodeId}`,
@@ -119,17 +137,18 @@ export class RedisStateStore implements StateStore {
     if (this.#closed) {
       throw new RelayError('RELAY_ERR_CLOSED', 'state store closed');
     }
+    if (this.#everReady && this.#client.status !== 'ready') {
+      // The connection is known to be down (ioredis reconnects in the background):
+      // fail now rather than queue the command until a timeout.
+      throw unavailable(op, undefined);
+    }
     try {
       return await fn(this.#client);
     } catch (err) {
       if (err instanceof RelayError) {
         throw err;
       }
-      throw new RelayError('RELAY_ERR_STORE_UNAVAILABLE', 'state store unavailable', {
-        cause: err,
-        retryable: true,
-        details: { op },
-      });
+      throw unavailable(op, err);
     }
   }
 
@@ -364,6 +383,10 @@ export class RedisStateStore implements StateStore {
       ),
     );
     return deleted === 1;
+  }
+
+  async ping(): Promise<void> {
+    await this.#run('ping', (c) => c.ping());
   }
 
   stats(): StateStoreStats {

@@ -24,7 +24,8 @@ export type SessionPatch = Partial<
 >;
 
 export type ControlMessage =
-  | { type: 'kill'; sessionId: string; reason: string }
+  /** End the session; `code` is the close code (default 1000; 1008 for a revoked key). */
+  | { type: 'kill'; sessionId: string; reason: string; code?: number | undefined }
   | { type: 'update'; sessionId: string; patch: Record<string, unknown> };
 
 export type ControlHandler = (message: ControlMessage) => void | Promise<void>;
@@ -93,6 +94,9 @@ export interface StateStore extends KeyLookup {
   revokeApiKey(keyId: string): Promise<boolean>;
   deleteApiKey(keyId: string): Promise<boolean>;
 
+  /** Resolves when the backend answers; rejects RELAY_ERR_STORE_UNAVAILABLE otherwise. */
+  ping(): Promise<void>;
+
   stats(): StateStoreStats;
   close(): Promise<void>;
 }
@@ -106,10 +110,16 @@ export interface StateStoreOptions {
   slotTtlMs?: number;
   /** Max JSON size of SessionRecord.info in bytes; default 16 384. */
   maxInfoBytes?: number;
+  /**
+   * Longest wait for one store command, ms; default 1 000. While the connection is
+   * known to be down, commands fail at once instead (see the state README).
+   */
+  commandTimeoutMs?: number;
 }
 
 export const STATE_DEFAULTS = {
   sessionTtlMs: 60_000,
   slotTtlMs: 60_000,
   maxInfoBytes: 16_384,
+  commandTimeoutMs: 1_000,
 } as const;

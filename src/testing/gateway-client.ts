@@ -58,3 +58,18 @@ export async function refusalOf(
     }),
   );
 }
+
+/** Poll until `fn` gives a value (bounded), instead of sleeping. */
+export async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) {
+      return v;
+    }
+    if (Date.now() > deadline) {
+      throw new Error('condition not met in time');
+    }
+    await new Promise<void>((r) => setTimeout(r, 25));
+  }
+}

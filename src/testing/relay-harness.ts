@@ -8,8 +8,10 @@ export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
 export const TEST_ADMIN_KEY = 'vra_test-admin-key-0123456789abcdef0123456789';
 export const REPO_PIPELINES = fileURLToPath(new URL('../../pipelines', import.meta.url));
 
-export type TestRelayConfig = Partial<Omit<RelayConfig, 'limits' | 'jwt'>> & {
+export type TestRelayConfig = Partial<Omit<RelayConfig, 'limits' | 'jwt' | 'state'>> & {
   limits?: Partial<RelayConfig['limits']>;
+  state?: Partial<RelayConfig['state']>;
+  jwt?: Partial<RelayConfig['jwt']>;
 };
 
 /** A relay on loopback port 0 (media and gateway) with a known JWT secret and admin key. */
@@ -24,9 +26,9 @@ export async function startTestRelay(
     pipelinesDir: REPO_PIPELINES,
     logLevel: 'silent',
     adminKeys: [TEST_ADMIN_KEY],
-    jwt: { hs256Secret: TEST_JWT_SECRET },
     heartbeatMs: 5_000,
     ...overrides,
+    jwt: { hs256Secret: TEST_JWT_SECRET, ...overrides.jwt },
   });
   return startRelay(config, silentLogger(), extras);
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { RelayError } from '../../errors/index.js';
+import type { StateStore } from '../../state/index.js';
 import type { GatewayAuth } from '../auth.js';
 import { sendError } from '../errors.js';
 import { BEARER, ERROR_RESPONSES } from '../schemas.js';
@@ -8,6 +9,8 @@ import { BEARER, ERROR_RESPONSES } from '../schemas.js';
 export interface HealthRouteOptions {
   registry: Registry;
   ready: () => boolean;
+  store: StateStore;
+  degradedReady: boolean;
   metricsAuth: boolean;
   auth: GatewayAuth;
   nodeId: string;
@@ -38,13 +41,27 @@ export function healthRoutes(app: FastifyInstance, opts: HealthRouteOptions): vo
     {
       schema: {
         tags: ['health'],
-        summary: 'Readiness: 200 when serving, 503 while starting or draining',
+        summary:
+          'Readiness: 200 when serving; 503 while starting, draining or without the state store',
         response: { 200: STATUS, ...ERROR_RESPONSES },
       },
     },
-    (_request, reply) => {
+    async (_request, reply) => {
       if (!opts.ready()) {
         return sendError(reply, new RelayError('RELAY_ERR_DRAINING', 'not ready'));
+      }
+      try {
+        await opts.store.ping();
+      } catch (err) {
+        if (opts.degradedReady) {
+          return { status: 'degraded', node: opts.nodeId };
+        }
+        return sendError(
+          reply,
+          err instanceof RelayError
+            ? err
+            : new RelayError('RELAY_ERR_STORE_UNAVAILABLE', 'state store unavailable'),
+        );
       }
       return { status: 'ready', node: opts.nodeId };
     },

@@ -185,6 +185,7 @@ export function keyRoutes(app: FastifyInstance, opts: KeyRouteOptions): void {
         throw notFound(keyId);
       }
       log.info({ keyId }, 'API key revoked');
+      await endSessionsOfKey(store, keyId, log);
       return publicKey(record);
     },
   );
@@ -206,7 +207,30 @@ export function keyRoutes(app: FastifyInstance, opts: KeyRouteOptions): void {
         throw notFound(keyId);
       }
       log.info({ keyId }, 'API key deleted');
+      await endSessionsOfKey(store, keyId, log);
       return reply.code(204).send();
     },
   );
+}
+
+/** Close code of sessions ended because their API key was revoked or deleted. */
+export const KEY_REVOKED_CLOSE_CODE = 1008;
+
+/**
+ * A revoked (or deleted) key ends its live sessions, also those opened with client
+ * tokens it minted: a kill with close code 1008 on each owning node's control channel.
+ */
+async function endSessionsOfKey(store: StateStore, keyId: string, log: Logger): Promise<void> {
+  const sessions = (await store.listSessions()).filter((s) => s.keyId === keyId);
+  for (const s of sessions) {
+    await store.publishControl(s.node, {
+      type: 'kill',
+      sessionId: s.id,
+      reason: 'API key revoked',
+      code: KEY_REVOKED_CLOSE_CODE,
+    });
+  }
+  if (sessions.length > 0) {
+    log.info({ keyId, sessions: sessions.length }, 'sessions of a revoked key ended');
+  }
 }

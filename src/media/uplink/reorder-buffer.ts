@@ -163,6 +163,10 @@ export class ReorderBuffer<T> {
     return this.#next;
   }
 
+  get reordered(): number {
+    return this.#c.reordered;
+  }
+
   counters(): ReorderCounters {
     return { ...this.#c };
   }

@@ -141,18 +141,31 @@ export class AudioSocketSerializer implements CarrierSerializer {
           customParameters: {},
         };
       case AUDIOSOCKET_KIND.dtmf: {
+        if (!this.#started) {
+          return { kind: 'error', reason: 'AudioSocket DTMF before the UUID message', fatal: true };
+        }
         const digit = payload.length === 1 ? String.fromCharCode(payload[0] ?? 0) : '';
         return /^[0-9*#A-Da-d]$/.test(digit)
           ? { kind: 'dtmf', digit }
           : { kind: 'error', reason: 'DTMF message is not one DTMF character' };
       }
       case AUDIOSOCKET_KIND.error:
+        // Asterisk reports an error on its side of the call: the call is over.
         return {
           kind: 'error',
           reason: `AudioSocket error message${payload.length > 0 ? ` code 0x${payload.toString('hex', 0, 4)}` : ''}`,
           reported: true,
+          fatal: true,
         };
       default: {
+        if (!this.#started) {
+          // The UUID message comes first; anything else is not an AudioSocket peer.
+          return {
+            kind: 'error',
+            reason: 'AudioSocket audio before the UUID message',
+            fatal: true,
+          };
+        }
         const rate = this.#kinds.get(kind);
         if (rate === undefined) {
           return {

@@ -100,8 +100,9 @@ export type InboundEvent =
   /**
    * Malformed or unexpected input, or an error the carrier reported (`reported: true`:
    * Telnyx `error`, chan_websocket `ERROR`, AudioSocket `0xff`). Never thrown.
+   * `fatal: true` ends the call at once (the protocol cannot go on).
    */
-  | { kind: 'error'; reason: string; reported?: boolean };
+  | { kind: 'error'; reason: string; reported?: boolean; fatal?: boolean };
 
 export type InboundKind = InboundEvent['kind'];
 

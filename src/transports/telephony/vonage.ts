@@ -81,7 +81,9 @@ export class VonageSerializer implements CarrierSerializer {
       return error(parsed.error);
     }
     const obj = parsed.value;
-    const event = obj['event'];
+    // Older Vonage first messages carry only the content-type and the custom headers.
+    const event =
+      obj['event'] === undefined && 'content-type' in obj ? 'websocket:connected' : obj['event'];
     switch (event) {
       case 'websocket:connected':
         return withSchema('websocket:connected', connectedSchema, obj, (m) => {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RTCIceServer } from 'werift';
 import { SCOPES, type Principal } from '../../auth/principal.js';
+import { isLoopbackAddress } from '../../auth/loopback.js';
 import { Ticker } from '../../core/ticker.js';
 import { RelayError, toRelayError } from '../../errors/errors.js';
 import type { HttpRoute, MediaContext, MediaModule } from '../../server/media-routes.js';
@@ -206,7 +207,13 @@ export class WebRtcModule implements MediaModule {
         },
         {
           matches: (method, pathname) => method === 'POST' && pathname === `${page}/token`,
-          handle: (_req, res) => this.#proxyDevToken(res, demo),
+          handle: (req, res) => {
+            // Dev tokens for whoever can reach the page: only from this machine.
+            if (!isLoopbackAddress(req.socket.remoteAddress)) {
+              throw new RelayError('RELAY_ERR_FORBIDDEN', 'the demo token route is loopback-only');
+            }
+            return this.#proxyDevToken(res, demo);
+          },
         },
       );
     }
@@ -255,6 +262,7 @@ export class WebRtcModule implements MediaModule {
   async #authenticate(req: IncomingMessage): Promise<Principal> {
     const auth = await this.#ctx.authenticator.authenticateRequest({
       headers: req.headers,
+      rawHeaders: req.rawHeaders,
       url: req.url ?? '/',
     });
     return auth.principal;

@@ -41,6 +41,14 @@ export function decodeFrame(data: Buffer): DecodeResult {
   };
 }
 
+/**
+ * Client → server frames carry no flags (the FLAG_* bits are server → client) and a
+ * zero reserved field: true when a frame at least a header long breaks that.
+ */
+export function reservedBitsSet(data: Buffer): boolean {
+  return data.length >= HEADER_BYTES && (data.readUInt16BE(8) !== 0 || data.readUInt16BE(10) !== 0);
+}
+
 /** Encode header + payload into one buffer (one allocation per frame). */
 export function encodeFrame(
   seq: number,

@@ -121,6 +121,7 @@ export class CarrierCall {
       early: dropped.labels('carrier_media_before_start'),
       pendingOverflow: dropped.labels('carrier_auth_pending'),
       duplicate: dropped.labels('carrier_duplicate'),
+      late: dropped.labels('carrier_late'),
       framesIn: o.ctx.metrics.framesIn,
     };
     this.#startTimer = setTimeout(() => {
@@ -154,10 +155,7 @@ export class CarrierCall {
       this.#onMessage(data, isBinary);
     } catch (err) {
       // A bug must cost this call, never the relay or another call.
-      this.#log.error(
-        { carrier: this.#o.carrier, err: String(err) },
-        'carrier message handling failed',
-      );
+      this.#log.error({ err: String(err) }, 'carrier message handling failed');
       try {
         this.#fail(1011, 'internal error');
       } catch {
@@ -280,6 +278,13 @@ export class CarrierCall {
         this.#onStop();
         return;
       case 'error':
+        if (ev.fatal === true) {
+          // The protocol cannot go on (e.g. AudioSocket audio before its UUID, or its
+          // error message): end the call now rather than at the start timeout.
+          this.#logProblem(ev.reason, ev.reported === true);
+          this.#fail(1008, ev.reason);
+          return;
+        }
         if (ev.reported === true) {
           // The carrier reports a problem of its own (e.g. an old Asterisk refusing
           // MARK_MEDIA): counted and logged, never held against the call.
@@ -413,19 +418,19 @@ export class CarrierCall {
       return;
     }
     const r = inbound.push(ev.payload, ev.chunk, arrivalMs);
-    switch (r.kind) {
-      case 'frames':
-        for (const f of r.frames) {
-          this.#m.framesIn.inc();
-          session.pushFrame(f);
-        }
-        return;
-      case 'duplicate':
-        this.#m.duplicate.inc();
-        return;
-      case 'bad':
-        this.#problem(r.reason);
-        return;
+    if (r.kind === 'bad') {
+      this.#problem(r.reason);
+      return;
+    }
+    this.info.chunksReordered = inbound.reordered;
+    for (const f of r.frames) {
+      this.#m.framesIn.inc();
+      session.pushFrame(f);
+    }
+    if (r.dropped === 'duplicate') {
+      this.#m.duplicate.inc();
+    } else if (r.dropped === 'late') {
+      this.#m.late.inc();
     }
   }
 
@@ -452,7 +457,7 @@ export class CarrierCall {
     this.#badRefill = now;
     this.#badTokens -= 1;
     if (this.#badTokens < 0) {
-      this.#log.warn({ carrier: this.#o.carrier }, 'carrier sent too many malformed messages');
+      this.#log.warn('carrier sent too many malformed messages');
       this.#fail(1008, 'too many malformed messages');
     }
   }
@@ -463,9 +468,9 @@ export class CarrierCall {
     }
     this.#logged++;
     if (reported) {
-      this.#log.warn({ carrier: this.#o.carrier, reason }, 'carrier reported an error');
+      this.#log.warn({ reason }, 'carrier reported an error');
     } else {
-      this.#log.debug({ carrier: this.#o.carrier, reason }, 'carrier message rejected');
+      this.#log.debug({ reason }, 'carrier message rejected');
     }
   }
 

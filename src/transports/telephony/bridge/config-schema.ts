@@ -11,6 +11,7 @@
  *     audioSocket: { port: 9092, host: 10.0.0.5, calls: { "<uuid>": "<relay credential>" } }
  */
 import { z } from 'zod';
+import { CARRIER_NAMES } from '../types.js';
 import type { TelephonyModuleOptions } from './options.js';
 
 const basic = z.strictObject({ username: z.string().min(1), password: z.string().min(1) });
@@ -23,9 +24,26 @@ const common = {
   serializer: z.record(z.string(), z.unknown()).optional(),
 };
 
-export const telephonyConfigSchema = z.strictObject({
-  carriers: z
-    .strictObject({
+const asteriskWs = z.strictObject({ ...common, basic: basic.optional() });
+
+/** Carrier keys of the config file: `asterisk` is chan_websocket (alias `asterisk-ws`). */
+export const CARRIER_CONFIG_KEYS = CARRIER_NAMES.filter((n) => n !== 'audiosocket').map((n) =>
+  n === 'asterisk-ws' ? 'asterisk' : n,
+);
+
+/** `asterisk` is the documented key of chan_websocket (its path is /v1/telephony/asterisk). */
+function asteriskAlias(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || !('asterisk' in v)) {
+    return v;
+  }
+  const { asterisk, ...rest } = v as Record<string, unknown>;
+  return 'asterisk-ws' in rest ? v : { ...rest, 'asterisk-ws': asterisk };
+}
+
+const carriersSchema = z.preprocess(
+  asteriskAlias,
+  z.strictObject(
+    {
       twilio: z
         .strictObject({
           ...common,
@@ -44,9 +62,19 @@ export const telephonyConfigSchema = z.strictObject({
       exotel: z.strictObject({ ...common, basic: basic.optional() }).optional(),
       jambonz: z.strictObject({ ...common, basic: basic.optional() }).optional(),
       freeswitch: z.strictObject({ ...common, bearer: z.string().min(1).optional() }).optional(),
-      'asterisk-ws': z.strictObject({ ...common, basic: basic.optional() }).optional(),
-    })
-    .optional(),
+      'asterisk-ws': asteriskWs.optional(),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? `unknown carrier (valid: ${CARRIER_CONFIG_KEYS.join(', ')})`
+          : undefined,
+    },
+  ),
+);
+
+export const telephonyConfigSchema = z.strictObject({
+  carriers: carriersSchema.optional(),
   audioSocket: z
     .strictObject({
       port: z.number().int().min(0).max(65535),

@@ -152,7 +152,8 @@ class TelephonyModule implements MediaModule {
     this.#ctx = ctx;
     this.#s = resolveOptions(o);
     this.#carriers = o.carriers ?? {};
-    this.#log = ctx.logger.child({ module: 'telephony' });
+    // The media logger already names its module: add the ingress, never a second `module`.
+    this.#log = ctx.logger.child({ ingress: 'telephony' });
     this.#wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,

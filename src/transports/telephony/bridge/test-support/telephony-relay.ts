@@ -6,12 +6,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { mintClientToken } from '../../../../auth/client-token.js';
 import type { ServerEvent } from '../../../../frames/events.js';
 import { silentLogger } from '../../../../observability/logger.js';
 import { relayConfigSchema } from '../../../../server/relay-config.js';
 import { startRelay, type Relay } from '../../../../server/relay.js';
-import { EventLog } from '../../../../testing/event-log.js';
+import { EventLog } from '../../../../client/event-log.js';
 import { TEST_ADMIN_KEY, TEST_JWT_SECRET, testToken } from '../../../../testing/relay-harness.js';
 import type { CallInfo, TelephonyModuleOptions } from '../options.js';
 import { createTelephonyModule } from '../telephony-module.js';
@@ -77,6 +78,8 @@ export interface TelephonyTestRelayOptions {
   /** Pipeline files by name (YAML text). */
   pipelines: Record<string, string>;
   telephony: Omit<TelephonyModuleOptions, 'onEvent'>;
+  /** Default: silent. */
+  logger?: Logger;
 }
 
 export async function startTelephonyRelay(
@@ -114,7 +117,7 @@ export async function startTelephonyRelay(
   });
   let relay: Relay;
   try {
-    relay = await startRelay(config, silentLogger(), {
+    relay = await startRelay(config, o.logger ?? silentLogger(), {
       modules: [createTelephonyModule(telephony)],
     });
   } catch (err) {
