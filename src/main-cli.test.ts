@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RELAY_ENV_NAMES, RELAY_FLAGS } from './server/relay-config.js';
 import { startRedisServer } from './state/redis-harness.js';
+import { runConnect } from './cli/connect.js';
 import { startRelayProcess } from './testing/relay-process.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -78,6 +79,51 @@ describe('voice-relay command line', () => {
         .toContain('no client credential source');
     } finally {
       await relay.stop();
+    }
+  }, 60_000);
+
+  it('development mode without the real engines: banner, admin key, / → /demo, and the CLI says STT is simulated', async () => {
+    // No pocketsphinx or espeak-ng on this PATH: the engines are forced off.
+    const relay = await startRelayProcess(['--dev-tokens'], { PATH: '/nonexistent' });
+    try {
+      await expect.poll(() => relay.output(), { timeout: 10_000 }).toContain('things to say');
+      const out = relay.output();
+      expect(out).toContain(`demo page:  http://${relay.media}/demo`);
+      expect(out).toMatch(/pipeline default: stt sim \(simulated\) · llm reply \(real\)/);
+      expect(out).toContain('"what time is it"');
+      const key = /admin key:\s+(vra_\S+)/.exec(out)?.[1] ?? '';
+      expect(key).not.toBe('');
+      const sessions = await fetch(`${relay.gateway}/v1/sessions`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(sessions.status).toBe(200);
+      const root = await fetch(`http://${relay.media}/`, { redirect: 'manual' });
+      expect(root.status).toBe(302);
+      expect(root.headers.get('location')).toBe('/demo');
+
+      const lines: string[] = [];
+      const turns = await runConnect({
+        url: `ws://${relay.media}`,
+        gateway: relay.gateway,
+        pipeline: 'default',
+        token: undefined,
+        via: 'header',
+        wav: undefined,
+        out: '/dev/null',
+        tailMs: 0,
+        text: ['what is two plus three'],
+        verbose: true,
+        print: (l) => lines.push(l),
+      });
+      expect(turns).toHaveLength(1);
+      expect(lines).toContain(
+        'engines: stt sim (simulated) · llm reply (real) · tts sim (simulated)',
+      );
+      expect(lines.join('\n')).toContain('STT is simulated');
+      expect(lines).toContain('agent:  2 plus 3 is 5.');
+      expect(await relay.stop()).toBe(0);
+    } finally {
+      relay.child.kill('SIGKILL');
     }
   }, 60_000);
 });

@@ -48,8 +48,25 @@ const ARM_HEADER = [
   '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
 ];
 
+/** One plain line per target, first in the report: "met", "not met", … and why. */
+function verdicts(rows: readonly string[]): string[] {
+  if (rows.length === 0) {
+    return [];
+  }
+  const lines = rows.map((row) => {
+    const [target = '', measured = '', verdict = ''] = row
+      .slice(1, -1)
+      .split(' | ')
+      .map((c) => c.trim());
+    return `- **${verdict.toUpperCase()}**: ${target} (measured: ${measured})`;
+  });
+  return ['### Verdict', '', ...lines, ''];
+}
+
 export function markdown(r: BenchResults): string {
+  const rows = targetRows(r);
   const md: string[] = [
+    ...verdicts(rows),
     `Machine: ${r.machine}; load average at start ${r.loadAvgAtStart.map((v) => v.toFixed(2)).join(' ')}` +
       `${r.smoke ? ' (smoke run)' : ''}; ${r.date}${r.durationS === undefined ? '' : `; ${r.durationS.toFixed(0)} s`}.`,
     'Load generator, STT sink, relay, direct pipe and sim engines share the machine (separate processes).',
@@ -175,15 +192,17 @@ export function markdown(r: BenchResults): string {
   if (r.jitterReplay !== undefined) {
     md.push('### Jitter buffer trace replay', '', r.jitterReplay, '');
   }
-  md.push(...targets(r));
+  if (rows.length > 0) {
+    md.push('### Targets (issue 8)', '', '| target | measured | |', '|---|---|---|', ...rows, '');
+  }
   if (r.turnDetection !== undefined) {
     md.push(r.turnDetection.table, '');
   }
   return md.join('\n');
 }
 
-/** Where the relay stands against the issue's targets. */
-function targets(r: BenchResults): string[] {
+/** Where the relay stands against the issue's targets: `| target | measured | verdict |` rows. */
+function targetRows(r: BenchResults): string[] {
   const rows: string[] = [];
   const at500 = r.frameLatency?.find((l) => l.streams === 500) ?? r.frameLatency?.at(-1);
   const added = at500?.added.find((a) => a.arm === RELAY_OFF);
@@ -235,11 +254,7 @@ function targets(r: BenchResults): string[] {
       `| jitter delay ≤ oracle fixed buffer + 10 ms at equal late-loss | ${r.jitterTarget.map((j) => `${j.trace}: ${j.marginMs >= 0 ? '+' : ''}${fmt(j.marginMs, 1)} ms`).join('; ')} | ${worst <= 10 ? 'met' : 'not met'} |`,
     );
   }
-  if (rows.length === 0) {
-    return [];
-  }
-  const judged = r.smoke
+  return r.smoke
     ? rows.map((row) => row.replace(/\| [^|]* \|$/, '| smoke run: not judged |'))
     : rows;
-  return ['### Targets (issue 8)', '', '| target | measured | |', '|---|---|---|', ...judged, ''];
 }

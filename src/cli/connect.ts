@@ -1,10 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { RelayClient, type CredentialVia } from '../client/relay-client.js';
-import { scriptedAudio } from '../media/speech-script.js';
 import type { ServerEvent, TurnMetrics } from '../frames/events.js';
 import { silence } from '../media/pcm.js';
 import { encodeWav } from '../media/wav.js';
-import { readWavAt } from './wav-input.js';
+import { inputPcm } from './wav-input.js';
 import { describeEvent } from './print-events.js';
 
 export interface ConnectOptions {
@@ -16,7 +15,45 @@ export interface ConnectOptions {
   wav: string | undefined;
   out: string;
   tailMs: number;
+  /** Typed turns (input.text) instead of audio, one after the other. */
+  text?: readonly string[];
+  /** Also print speech events and partial transcripts. */
+  verbose?: boolean;
   print(line: string): void;
+}
+
+interface EngineInfo {
+  engines: Record<string, { stage: string; engine: string; status: string }[]>;
+  say: string[];
+}
+
+/** What a development relay runs for the pipeline (its demo info route); silent elsewhere. */
+async function describeRelay(
+  url: string,
+  pipeline: string,
+  print: (l: string) => void,
+): Promise<void> {
+  let info: EngineInfo;
+  try {
+    const res = await fetch(new URL('/demo/info', url.replace(/^ws/, 'http')), {
+      signal: AbortSignal.timeout(5_000),
+    });
+    if (!res.ok) {
+      return;
+    }
+    info = (await res.json()) as EngineInfo;
+  } catch {
+    return;
+  }
+  const stages = info.engines[pipeline] ?? [];
+  if (stages.length > 0) {
+    print(`engines: ${stages.map((s) => `${s.stage} ${s.engine} (${s.status})`).join(' · ')}`);
+  }
+  if (stages.find((s) => s.stage === 'stt')?.status === 'simulated') {
+    print('STT is simulated: it does not listen to the audio, it returns fixed words.');
+  } else if (info.say.length > 0) {
+    print(`things to say: ${info.say.map((t) => `"${t}"`).join(', ')}`);
+  }
 }
 
 /** Get a short-lived client token from a relay in development mode. */
@@ -42,16 +79,7 @@ export async function runConnect(o: ConnectOptions): Promise<TurnMetrics[]> {
   const ready = await client.log.waitFor('session.ready', () => true, 10_000);
   const rate = ready.sampleRateHz;
   o.print(`session ${ready.sessionId} on pipeline ${ready.pipeline} (${rate} Hz)`);
-  let pcm: Buffer;
-  if (o.wav === undefined) {
-    pcm = scriptedAudio(
-      [{ silenceMs: 300 }, { speechMs: 900 }, { silenceMs: 4000 }, { speechMs: 700 }],
-      rate,
-    ).pcm;
-  } else {
-    pcm = await readWavAt(o.wav, rate);
-  }
-  pcm = Buffer.concat([pcm, silence(o.tailMs, rate)]);
+  await describeRelay(o.url, ready.pipeline, (l) => o.print(l));
   const turns: TurnMetrics[] = [];
   let finals = 0;
   const print = (ev: ServerEvent): void => {
@@ -60,7 +88,7 @@ export async function runConnect(o: ConnectOptions): Promise<TurnMetrics[]> {
     } else if (ev.type === 'turn.metrics') {
       turns.push(ev);
     }
-    const line = describeEvent(ev);
+    const line = describeEvent(ev, o.verbose ?? false);
     if (line !== undefined) {
       o.print(line);
     }
@@ -70,6 +98,16 @@ export async function runConnect(o: ConnectOptions): Promise<TurnMetrics[]> {
     origPush(ev);
     print(ev);
   };
+  if (o.text !== undefined && o.text.length > 0) {
+    for (const [i, text] of o.text.entries()) {
+      o.print(`you:    ${text}`);
+      client.sendEvent({ type: 'input.text', text });
+      await client.log.waitFor('turn.metrics', () => true, 30_000, i + 1);
+    }
+    await client.close();
+    return turns;
+  }
+  const pcm = Buffer.concat([await inputPcm(o.wav, rate), silence(o.tailMs, rate)]);
   await client.streamRealtime(pcm, rate);
   // Wait until every transcribed turn has its waterfall.
   while (turns.length < finals) {

@@ -6,14 +6,13 @@ import type { OutputFrame } from '../frames/frames.js';
 import { feedRealtime } from '../media/frame-feeder.js';
 import { silence } from '../media/pcm.js';
 import { encodeWav } from '../media/wav.js';
-import { readWavAt } from './wav-input.js';
+import { inputPcm } from './wav-input.js';
 import { createMetrics } from '../observability/metrics.js';
 import { silentLogger } from '../observability/logger.js';
 import { SessionPipeline } from '../pipeline/session-pipeline.js';
 import { describeEvent } from './print-events.js';
 import { startEmbeddedEngines } from '../server/embedded-engines.js';
 import { StageClients } from '../stages/stage-clients.js';
-import { scriptedAudio } from '../media/speech-script.js';
 import { placeFrames } from './reply-audio.js';
 
 export interface LocalRunOptions {
@@ -34,15 +33,10 @@ export async function runLocal(o: LocalRunOptions): Promise<TurnMetrics[]> {
     throw new Error(`unknown pipeline "${o.pipeline}" (have: ${[...pipelines.keys()].join(', ')})`);
   }
   const rate = config.audio.sampleRateHz;
-  let pcm: Buffer;
+  let pcm = await inputPcm(o.wav, rate);
   if (o.wav === undefined) {
-    pcm = scriptedAudio(
-      [{ silenceMs: 300 }, { speechMs: 900 }, { silenceMs: 4000 }, { speechMs: 700 }],
-      rate,
-    ).pcm;
     o.print(`input: generated demo speech (2 utterances), ${rate} Hz`);
   } else {
-    pcm = await readWavAt(o.wav, rate);
     o.print(`input: ${o.wav}, ${((pcm.length / 2 / rate) * 1000).toFixed(0)} ms at ${rate} Hz`);
   }
   pcm = Buffer.concat([pcm, silence(o.tailMs, rate)]);

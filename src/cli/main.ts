@@ -16,7 +16,11 @@ commands:
             --gateway URL      gateway, for a dev token (default http://127.0.0.1:8081)
             --token TOKEN      client credential (default: POST /v1/tokens/dev)
             --via MODE         header | subprotocol | query (default header)
+            --text "SENTENCE"  a typed turn instead of audio (repeat for several)
+            --verbose          also print speech events and partial transcripts
             --wav FILE, --out FILE, --pipeline NAME as above
+  With a development relay it prints which engine runs each stage (real or
+  simulated) and things to say.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -52,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
         wav: { type: 'string' },
         out: { type: 'string', default: 'reply.wav' },
         pipeline: { type: 'string', default: 'default' },
+        text: { type: 'string', multiple: true },
+        verbose: { type: 'boolean', default: false },
       },
     });
     const via = values.via;
@@ -67,6 +73,8 @@ async function main(argv: string[]): Promise<number> {
       wav: values.wav,
       out: values.out,
       tailMs: 2000,
+      ...(values.text === undefined ? {} : { text: values.text }),
+      verbose: values.verbose,
       print: (line) => console.log(line),
     });
     return 0;

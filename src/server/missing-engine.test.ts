@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RelayClient } from '../client/relay-client.js';
-import { scriptedAudio } from '../testing/speech-script.js';
+import { scriptedAudio } from '../media/speech-script.js';
 import { startTestRelay, testToken, wsUrl } from '../testing/relay-harness.js';
 
 describe('a pipeline whose engine is not installed', () => {

@@ -197,6 +197,15 @@ export class WebRtcModule implements MediaModule {
           },
         },
         {
+          // The same facts for the CLI client: engines per pipeline, things to say.
+          matches: (method, pathname) => method === 'GET' && pathname === `${page}/info`,
+          handle: (_req, res) => {
+            res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+            res.end(JSON.stringify(demo.info?.() ?? { engines: {}, say: [] }));
+            return Promise.resolve();
+          },
+        },
+        {
           matches: (method, pathname) => method === 'POST' && pathname === `${page}/token`,
           handle: (req, res) => {
             // Dev tokens for whoever can reach the page: only from this machine.
