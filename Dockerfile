@@ -1,15 +1,27 @@
 # voice-relay: one image for the relay (media, gateway or both) and the stage engines.
-FROM node:20-bookworm-slim
-# The real local engines (espeak-ng TTS, pocketsphinx STT).
+# Build stage: compile TypeScript to dist/, then keep only the runtime dependencies.
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+# Runtime stage: node and the real local engines (espeak-ng TTS, pocketsphinx STT).
+FROM node:24-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends espeak-ng pocketsphinx pocketsphinx-en-us \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
-RUN npm ci --omit=dev --no-audit --no-fund
-COPY tsconfig.json ./
+ENV NODE_ENV=production
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
 COPY proto ./proto
 COPY pipelines ./pipelines
-COPY src ./src
-ENV NODE_ENV=production
-EXPOSE 8080 8081
-ENTRYPOINT ["node", "--import", "tsx", "src/main.ts"]
+# The image's own unprivileged user (uid 1000 in the node images).
+USER node
+# media, gateway, ops (media-only nodes: /metrics, /healthz, /readyz)
+EXPOSE 8080 8081 8082
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 CMD ["node", "dist/healthcheck.js"]
+ENTRYPOINT ["node", "dist/main.js"]

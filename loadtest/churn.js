@@ -5,15 +5,17 @@
 //   k6 run -e RATE=10 -e DURATION=1m loadtest/churn.js
 //
 // Environment: RELAY_URL, GATEWAY_URL, PIPELINE (sim), TOKEN | ADMIN_KEY (lib/k6-env.js),
-// RATE (connections per second, 10), DURATION (1m), READY_P95_MS (500).
+// RATE (connections per second, 5), DURATION (1m), READY_P95_MS (500), REPORT.
 // The relay limits connections per credential (limits.connectsPerMinute, default 600 =
 // 10/s, and limits.maxSessionsPerKey, default 100): one token shared by every VU counts as
-// one credential, so above 10/s raise the limits in the relay's config file.
+// one credential, so the default rate stays at half the limit; above 10/s raise
+// limits.connectsPerMinute in the relay's config file.
 import { check } from 'k6';
 import { Rate, Trend } from 'k6/metrics';
 import { clearTimeout, setTimeout } from 'k6/timers';
 import { clientToken, env, PIPELINE, RELAY_URL, websockets } from './lib/k6-env.js';
 import { sessionUrl } from './lib/protocol.js';
+import { SUMMARY_TREND_STATS, summaryReport } from './lib/report.js';
 
 const ready = new Trend('churn_ready', true);
 const ok = new Rate('churn_ok');
@@ -22,7 +24,7 @@ export const options = {
   scenarios: {
     churn: {
       executor: 'constant-arrival-rate',
-      rate: Number(env('RATE', '10')),
+      rate: Number(env('RATE', '5')),
       timeUnit: '1s',
       duration: env('DURATION', '1m'),
       preAllocatedVUs: 20,
@@ -34,6 +36,7 @@ export const options = {
     churn_ok: ['rate>=0.99'],
     ws_connecting: ['p(95)<500'],
   },
+  summaryTrendStats: SUMMARY_TREND_STATS,
 };
 
 export function setup() {
@@ -66,3 +69,5 @@ export default function (data) {
     check(gotReady, { 'session.ready before close': (x) => x });
   };
 }
+
+export const handleSummary = summaryReport('churn');

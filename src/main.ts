@@ -1,8 +1,45 @@
 #!/usr/bin/env node
-import { ConfigError } from './config/pipelines.js';
-import { createLogger } from './observability/logger.js';
-import { loadRelayConfig } from './server/relay-config.js';
-import { startRelay } from './server/relay.js';
+import { generateAdminKey } from './auth/admin.js';
+import { SAY_EXAMPLES } from './engines/reply/phrases.js';
+import { describeEngines, pipelineEngines } from './server/engine-report.js';
+import { relayHelp, relayVersion } from './server/relay-help.js';
+import type { RelayConfig } from './server/relay-config.js';
+import type { Relay } from './server/relay.js';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * Development mode with no admin key configured and a loopback-only gateway: a fresh admin
+ * key for this run, so the README's gateway examples work (printed once, never logged).
+ */
+function withDevAdminKey(config: Readonly<RelayConfig>): [Readonly<RelayConfig>, string?] {
+  if (!config.devTokens || config.adminKeys.length > 0 || !LOOPBACK.has(config.gatewayHost)) {
+    return [config];
+  }
+  const key = generateAdminKey();
+  return [Object.freeze({ ...config, adminKeys: [key] }), key];
+}
+
+/** What a developer needs after `npm start`: the demo URL, an admin key, the engines, things to say. */
+function devBanner(relay: Relay, adminKey: string | undefined): string {
+  const lines = [`\nvoice-relay ${relayVersion()} in development mode (never in production)`];
+  if (relay.mediaAddress !== undefined) {
+    lines.push(`  demo page:  http://${relay.mediaAddress}/demo`);
+  }
+  if (relay.gatewayUrl !== undefined) {
+    lines.push(`  gateway:    ${relay.gatewayUrl}`);
+  }
+  if (adminKey !== undefined) {
+    lines.push(`  admin key:  ${adminKey}  (this run only, gateway on loopback)`);
+    lines.push(`              export ADMIN=${adminKey}`);
+  }
+  for (const p of relay.pipelines.list()) {
+    lines.push(`  pipeline ${p.name}: ${describeEngines(pipelineEngines(p, relay.engines))}`);
+  }
+  lines.push(`  things to say: ${SAY_EXAMPLES.map((s) => `"${s}"`).join(', ')}`);
+  lines.push(`  talk from a terminal: npm run cli -- connect --text "what time is it"\n`);
+  return `${lines.join('\n')}\n`;
+}
 
 /**
  * The relay process. `npm start` runs the embedded default in development mode:
@@ -10,17 +47,32 @@ import { startRelay } from './server/relay.js';
  * POST /v1/tokens/dev (loopback only). SIGTERM/SIGINT drain and exit 0.
  */
 async function main(): Promise<void> {
-  let config;
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(relayHelp());
+    return;
+  }
+  if (argv.includes('--version') || argv.includes('-v')) {
+    process.stdout.write(`${relayVersion()}\n`);
+    return;
+  }
+  // Loaded only now: --help and --version answer without loading the relay.
+  const { loadRelayConfig, missingCredentialSource } = await import('./server/relay-config.js');
+  const { ConfigError } = await import('./config/pipelines.js');
+  const { createLogger } = await import('./observability/logger.js');
+  const { startRelay } = await import('./server/relay.js');
+  let loaded;
   try {
-    config = loadRelayConfig(process.argv.slice(2), process.env);
+    loaded = loadRelayConfig(argv, process.env);
   } catch (err) {
     process.stderr.write(
-      `voice-relay: invalid configuration\n${err instanceof Error ? err.message : String(err)}\n`,
+      `voice-relay: invalid configuration (see --help)\n${err instanceof Error ? err.message : String(err)}\n`,
     );
     process.exitCode = 2;
     return;
   }
-  const logger = createLogger({ level: config.logLevel });
+  const [config, devAdminKey] = withDevAdminKey(loaded);
+  const logger = createLogger({ level: config.logLevel, pretty: process.stdout.isTTY });
   let relay;
   try {
     relay = await startRelay(config, logger);
@@ -31,21 +83,27 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  if (config.devTokens) {
-    logger.warn(
-      { gateway: relay.gatewayUrl },
-      'development mode: the gateway mints client tokens without credentials',
-    );
+  const noCredentials = missingCredentialSource(config);
+  if (noCredentials !== undefined) {
+    logger.warn({ hint: noCredentials }, 'no client credential source: no client can authenticate');
   }
   logger.info(
     {
       node: relay.nodeId,
       media: relay.mediaAddress,
       gateway: relay.gatewayUrl,
+      ops: relay.opsUrl,
       pipelines: relay.pipelines.list().map((p) => p.name),
     },
     'relay started',
   );
+  if (config.devTokens) {
+    logger.warn(
+      { gateway: relay.gatewayUrl },
+      'development mode: the gateway mints client tokens without credentials',
+    );
+    process.stdout.write(devBanner(relay, devAdminKey));
+  }
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {

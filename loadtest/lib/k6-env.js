@@ -77,3 +77,21 @@ export function arrayBufferMode(socket) {
     // Older k6: messages arrive as Blob; callers handle both.
   }
 }
+
+/**
+ * The calls scenario of a call script: VUS VUs for DURATION (constant-vus), or with
+ * ITERATIONS that many calls per VU (per-vu-iterations, bounded by MAX_DURATION).
+ * @param {string} defaultVus
+ */
+export function callScenario(defaultVus) {
+  const vus = Number(env('VUS', defaultVus));
+  const iterations = env('ITERATIONS', '');
+  return iterations === ''
+    ? { executor: 'constant-vus', vus, duration: env('DURATION', '1m'), gracefulStop: '30s' }
+    : {
+        executor: 'per-vu-iterations',
+        vus,
+        iterations: Number(iterations),
+        maxDuration: env('MAX_DURATION', '10m'),
+      };
+}

@@ -61,6 +61,16 @@ export interface CallOptions {
   gapMs?: number;
   /** Longest wait for a turn's turn.metrics after its speech end (default 10000). */
   turnTimeoutMs?: number;
+  /** Interrupt every turn but the last once this much of its reply has played. */
+  bargeInMs?: number;
+  /** Playout delay at the start of a reply (default 0). */
+  playoutBufferMs?: number;
+  /** Send playback.mark {seq} for played reply audio (default false). */
+  playbackMarks?: boolean;
+  /** Interval between playback marks (default 100). */
+  markEveryMs?: number;
+  /** The heard text expected after `playedMs` of a reply (e.g. simHeardText). */
+  expectHeard?: (replyText: string, playedMs: number) => string;
 }
 
 export interface CallTurn {
@@ -70,12 +80,28 @@ export interface CallTurn {
   speechEndSeq: number | null;
   /** Speech end → first reply frame received (client timing). */
   firstAudioMs: number | null;
+  /** Speech end → first reply frame starts playing on the caller's playout clock. */
+  firstPlayedMs: number | null;
   /** From the turn's turn.metrics (relay clock). */
   voiceToVoiceMs: number | null;
   transcript: string | null;
   reply: string | null;
   turnId: string | null;
   metrics: Record<string, unknown> | null;
+  /** Concatenated response.text.delta texts. */
+  replyText: string;
+  /** Reply audio played, ms (end of the last played frame's offset in its reply). */
+  playedMs: number;
+  /** The caller talked over this turn's reply. */
+  bargedIn: boolean;
+  playedAtBargeInMs: number | null;
+  /** response.interrupted arrived for this turn. */
+  interrupted: boolean;
+  heardText: string | null;
+  heardAudioMs: number | null;
+  expectedHeardText: string | null;
+  /** heardText equals expectedHeardText (null when not checked). */
+  heardExact: boolean | null;
 }
 
 export interface CallResults {
@@ -86,6 +112,8 @@ export interface CallResults {
   closedBy: string | null;
   framesSent: number;
   framesReceived: number;
+  /** Reply frames that were not intact (size, flags, seq or timestamp). */
+  badFrames: number;
 }
 
 export type CallPhase = 'connecting' | 'lead' | 'speaking' | 'waiting' | 'gap' | 'done' | 'closed';
@@ -94,7 +122,7 @@ export interface Call {
   readonly phase: CallPhase;
   readonly done: boolean;
   readonly sessionId: string | null;
-  poll(nowMs: number): ArrayBuffer[];
+  poll(nowMs: number): (ArrayBuffer | string)[];
   onText(text: string, nowMs: number): { type?: string; [k: string]: unknown } | null;
   onBinary(buf: ArrayBuffer, nowMs: number): FrameHeader | null;
   onClose(code?: number): void;
@@ -103,3 +131,10 @@ export interface Call {
 }
 
 export declare function createCall(opts: CallOptions): Call;
+export declare function simHeardText(
+  text: string,
+  playedMs: number,
+  msPerChar: number,
+  chunkMs: number,
+): string;
+export declare function normText(t: string | null | undefined): string;

@@ -166,13 +166,46 @@ export function sessionUrl(base, pipeline) {
 }
 
 /**
+ * The text a listener has heard of a sim-TTS reply after `playedMs` of its audio (the sim
+ * engine's alignment: every UTF-16 code unit is `msPerChar` of audio; audio comes in
+ * `chunkMs` chunks and a chunk's span ends at the last word end it holds in full; the
+ * relay counts a chunk as heard once all of it has played). Whitespace-trimmed.
+ */
+export function simHeardText(text, playedMs, msPerChar, chunkMs) {
+  const heardMs = Math.floor(playedMs / chunkMs) * chunkMs;
+  let end = 0;
+  for (let e = 1; e <= text.length && e * msPerChar <= heardMs; e++) {
+    const wordEnd = e === text.length || (/\S/.test(text[e - 1]) && /\s/.test(text[e]));
+    if (wordEnd) {
+      end = e;
+    }
+  }
+  return text.slice(0, end).trim();
+}
+
+/** Whitespace-normalised text (for comparisons). */
+export function normText(t) {
+  return String(t === null || t === undefined ? '' : t)
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/**
  * One call: after `session.ready`, `leadMs` of silence, then per turn the utterance
  * (`speech`, PCM16 LE at `sampleRateHz`), then silence until the turn's `turn.metrics`
  * (or `turnTimeoutMs`), then `gapMs` of silence; `done` after `turns` turns.
  *
+ * Reply audio is played on the caller's playout clock: frames play in arrival order, each
+ * 20 ms, after `playoutBufferMs` (0) at the start of a reply. With `playbackMarks`, poll()
+ * also returns `playback.mark {seq}` texts for played audio (every `markEveryMs`, 100).
+ * With `bargeInMs`, every turn but the last is interrupted: once that much of its reply
+ * has played, the caller pauses playout (what it played is then fixed) and speaks its next
+ * utterance over the agent; the turn is complete when `response.interrupted` arrives, and
+ * its `heardText` is compared with `expectHeard(replyText, playedMs)` when that is given.
+ *
  * Drive it with poll(now) at least every 20 ms (send what it returns, in order),
- * onText(text, now) and onBinary(arrayBuffer, now). Frames are sent when their 20 ms
- * of capture has ended, so a turn's speech end is the send time of its last speech frame.
+ * onText(text, now) and onBinary(arrayBuffer, now). Frames are due when their 20 ms of
+ * capture has ended, so a turn's speech end is the poll time of its last speech frame.
  */
 export function createCall(opts) {
   const rate = opts.sampleRateHz || 16000;
@@ -182,6 +215,11 @@ export function createCall(opts) {
   const leadMs = opts.leadMs === undefined ? 200 : opts.leadMs;
   const gapMs = opts.gapMs === undefined ? 300 : opts.gapMs;
   const turnTimeoutMs = opts.turnTimeoutMs === undefined ? 10000 : opts.turnTimeoutMs;
+  const bargeInMs = opts.bargeInMs === undefined ? null : opts.bargeInMs;
+  const playoutBufferMs = opts.playoutBufferMs || 0;
+  const markEveryMs = opts.markEveryMs || 100;
+  const playbackMarks = opts.playbackMarks === true;
+  const expectHeard = opts.expectHeard || null;
   const maxCatchUp = 10;
   const quiet = new Uint8Array(fb);
   const sentAt = [];
@@ -195,7 +233,53 @@ export function createCall(opts) {
   let turn = null;
   let sessionId = null;
   let framesReceived = 0;
+  let badFrames = 0;
+  let lastReplySeq = null;
+  let replyFrameIndex = 0;
   let closedBy = null;
+  // Playout: frames queued in arrival order; `queueEnd` is when the queued audio ends.
+  let queue = [];
+  let queueEnd = 0;
+  let paused = false;
+  let lastPlayedSeq = null;
+  let lastMarkedSeq = null;
+  let lastMarkAt = 0;
+  let markNow = false;
+
+  function newTurn() {
+    return {
+      index: turns.length + 1,
+      speechEndMs: null,
+      speechEndSeq: null,
+      firstAudioMs: null,
+      firstPlayedMs: null,
+      voiceToVoiceMs: null,
+      transcript: null,
+      reply: null,
+      replyText: '',
+      turnId: null,
+      metrics: null,
+      playedMs: 0,
+      bargedIn: false,
+      playedAtBargeInMs: null,
+      interrupted: false,
+      heardText: null,
+      heardAudioMs: null,
+      expectedHeardText: null,
+      heardExact: null,
+    };
+  }
+
+  function turnById(id) {
+    if (id !== undefined && id !== null) {
+      for (let i = turns.length - 1; i >= 0; i--) {
+        if (turns[i].turnId === id) {
+          return turns[i];
+        }
+      }
+    }
+    return turn;
+  }
 
   function nextPayload(now) {
     if (phase !== 'speaking') {
@@ -214,20 +298,33 @@ export function createCall(opts) {
   }
 
   function startTurn() {
-    turn = {
-      index: turns.length + 1,
-      speechEndMs: null,
-      speechEndSeq: null,
-      firstAudioMs: null,
-      voiceToVoiceMs: null,
-      transcript: null,
-      reply: null,
-      turnId: null,
-      metrics: null,
-    };
+    turn = newTurn();
     turns.push(turn);
     speechOff = 0;
     phase = 'speaking';
+  }
+
+  /** Frames whose audio has played by `now` (unless paused). */
+  function play(now) {
+    if (paused) {
+      return;
+    }
+    while (queue.length > 0 && queue[0].endAt <= now) {
+      const f = queue.shift();
+      lastPlayedSeq = f.seq;
+      if (f.turn !== null) {
+        f.turn.playedMs = Math.max(f.turn.playedMs, f.offsetMs + FRAME_MS);
+      }
+    }
+  }
+
+  function bargeIn() {
+    // Talk over the agent: playout pauses, so what was played is fixed from here on.
+    paused = true;
+    markNow = true;
+    turn.bargedIn = true;
+    turn.playedAtBargeInMs = turn.playedMs;
+    startTurn();
   }
 
   function advance(now) {
@@ -239,10 +336,19 @@ export function createCall(opts) {
           startTurn();
         }
       }
-    } else if (phase === 'waiting' && now >= phaseUntil) {
-      errors.push(`turn ${turn.index}: no turn.metrics within ${turnTimeoutMs} ms`);
-      phase = 'gap';
-      phaseUntil = now;
+    } else if (phase === 'waiting') {
+      if (
+        bargeInMs !== null &&
+        turn.index < turnsWanted &&
+        turn.firstPlayedMs !== null &&
+        turn.playedMs >= bargeInMs
+      ) {
+        bargeIn();
+      } else if (now >= phaseUntil) {
+        errors.push(`turn ${turn.index}: no turn.metrics within ${turnTimeoutMs} ms`);
+        phase = 'gap';
+        phaseUntil = now;
+      }
     }
   }
 
@@ -256,12 +362,27 @@ export function createCall(opts) {
     get sessionId() {
       return sessionId;
     },
-    /** Frames due by `now` (drift-compensated on the capture timeline; bounded catch-up). */
+    /**
+     * Frames due by `now` (drift-compensated on the capture timeline; bounded catch-up),
+     * and with `playbackMarks` the `playback.mark` texts of audio played by now.
+     */
     poll(now) {
       const out = [];
+      play(now);
       advance(now);
       if (phase === 'connecting' || phase === 'done' || phase === 'closed') {
         return out;
+      }
+      if (
+        playbackMarks &&
+        lastPlayedSeq !== null &&
+        lastPlayedSeq !== lastMarkedSeq &&
+        (markNow || (!paused && (now - lastMarkAt >= markEveryMs || queue.length === 0)))
+      ) {
+        markNow = false;
+        out.push(JSON.stringify({ type: 'playback.mark', seq: lastPlayedSeq }));
+        lastMarkedSeq = lastPlayedSeq;
+        lastMarkAt = now;
       }
       let due = Math.floor((now - t0) / FRAME_MS);
       if (due - seq > maxCatchUp) {
@@ -297,24 +418,55 @@ export function createCall(opts) {
           }
           break;
         case 'transcript.final':
-          if (turn !== null) {
+          if (turn !== null && turn.transcript === null) {
             turn.transcript = ev.text;
             turn.turnId = ev.turnId;
           }
           break;
-        case 'response.done':
-          if (turn !== null) {
-            turn.reply = ev.text;
+        case 'response.text.delta': {
+          const t = turnById(ev.turnId);
+          if (t !== null && typeof ev.text === 'string') {
+            t.replyText += ev.text;
           }
           break;
-        case 'turn.metrics':
-          if (turn !== null && phase === 'waiting') {
-            turn.metrics = ev;
-            turn.voiceToVoiceMs = typeof ev.voiceToVoiceMs === 'number' ? ev.voiceToVoiceMs : null;
+        }
+        case 'response.done': {
+          const t = turnById(ev.turnId);
+          if (t !== null) {
+            t.reply = ev.text;
+          }
+          break;
+        }
+        case 'response.interrupted': {
+          const t = turnById(ev.turnId);
+          // The client clears its playback buffer; playout goes on with the next reply.
+          queue = [];
+          queueEnd = now;
+          paused = false;
+          if (t !== null) {
+            t.interrupted = true;
+            t.heardText = typeof ev.heardText === 'string' ? ev.heardText : null;
+            t.heardAudioMs = typeof ev.heardAudioMs === 'number' ? ev.heardAudioMs : null;
+            if (expectHeard !== null && t.bargedIn) {
+              t.expectedHeardText = expectHeard(t.reply || t.replyText, t.playedAtBargeInMs);
+              t.heardExact = normText(t.heardText) === normText(t.expectedHeardText);
+            }
+          }
+          break;
+        }
+        case 'turn.metrics': {
+          const t = turnById(ev.turnId);
+          if (t !== null && t.metrics === null) {
+            t.metrics = ev;
+            t.voiceToVoiceMs = typeof ev.voiceToVoiceMs === 'number' ? ev.voiceToVoiceMs : null;
+          }
+          const toInterrupt = bargeInMs !== null && t !== null && t.index < turnsWanted;
+          if (t === turn && phase === 'waiting' && !toInterrupt) {
             phase = 'gap';
             phaseUntil = now + gapMs;
           }
           break;
+        }
         case 'error':
         case 'budget.exceeded':
           errors.push(`${ev.type}: ${ev.code || ev.stage || ''} ${ev.message || ''}`.trim());
@@ -335,13 +487,33 @@ export function createCall(opts) {
         return null;
       }
       framesReceived++;
-      if (
-        turn !== null &&
-        phase === 'waiting' &&
-        turn.firstAudioMs === null &&
-        turn.speechEndMs !== null
-      ) {
-        turn.firstAudioMs = now - turn.speechEndMs;
+      // Intact: one whole 20 ms frame, known flags, seq +1 per frame (a new reply may
+      // skip what a barge-in dropped), timestamp = the frame's offset within its reply.
+      const starts = (h.flags & FLAG_REPLY_START) !== 0;
+      replyFrameIndex = starts ? 0 : replyFrameIndex + 1;
+      const intact =
+        h.payloadBytes === fb &&
+        (h.flags & ~(FLAG_REPLY_START | FLAG_REPLY_END)) === 0 &&
+        (starts || lastReplySeq === null || h.seq === (lastReplySeq + 1) >>> 0) &&
+        h.timestampMs === replyFrameIndex * FRAME_MS;
+      if (!intact) {
+        badFrames++;
+      }
+      lastReplySeq = h.seq;
+      const current =
+        turn !== null && phase === 'waiting' && turn.speechEndMs !== null ? turn : null;
+      if (current !== null && current.firstAudioMs === null) {
+        current.firstAudioMs = now - current.speechEndMs;
+      }
+      // Playout: a reply's first frame waits playoutBufferMs when nothing is playing.
+      const startAt = Math.max(
+        queueEnd,
+        starts || queue.length === 0 ? now + playoutBufferMs : now,
+      );
+      queueEnd = startAt + FRAME_MS;
+      queue.push({ seq: h.seq, offsetMs: h.timestampMs, endAt: queueEnd, turn: current });
+      if (current !== null && current.firstPlayedMs === null) {
+        current.firstPlayedMs = startAt - current.speechEndMs;
       }
       return h;
     },
@@ -359,7 +531,11 @@ export function createCall(opts) {
       return sentAt[s];
     },
     results() {
-      const complete = turns.filter((t) => t.firstAudioMs !== null && t.voiceToVoiceMs !== null);
+      const complete = turns.filter((t) =>
+        t.bargedIn
+          ? t.interrupted && t.heardExact !== false
+          : t.firstAudioMs !== null && t.voiceToVoiceMs !== null,
+      );
       return {
         sessionId,
         turns: turns.slice(),
@@ -368,6 +544,7 @@ export function createCall(opts) {
         closedBy,
         framesSent: seq,
         framesReceived,
+        badFrames,
       };
     },
   };

@@ -10,6 +10,7 @@ import { benchMemory } from './memory.js';
 import { benchPipelineCost } from './pipeline-cost.js';
 import { markdown, type BenchResults } from './report.js';
 import { startBenchEnv } from './setup.js';
+import { benchTurnDetection } from './turn-detection/index.js';
 
 /** Sizes of one run: `--smoke` (CI, < 1 min) or the full run (~10 min on 2 cores). */
 const PLANS = {
@@ -45,7 +46,16 @@ const PLANS = {
   },
 };
 
-const SECTIONS = ['frame', 'capacity', 'first-audio', 'memory', 'gateway', 'pipeline', 'jitter'];
+const SECTIONS = [
+  'frame',
+  'capacity',
+  'first-audio',
+  'memory',
+  'gateway',
+  'pipeline',
+  'jitter',
+  'turn-detection',
+];
 
 /**
  * npm run bench [-- --smoke] [--out DIR] [--only frame,capacity,…]: runs the benchmarks,
@@ -131,6 +141,14 @@ async function main(): Promise<void> {
     log('jitter buffer replay');
     results.jitterReplay = replayTable();
     results.jitterTarget = jitterTarget();
+  }
+  if (only.has('turn-detection')) {
+    const plan = {
+      seed: 19,
+      variants: values.smoke ? 1 : 4,
+      splits: ['tune', 'held-out'] as const,
+    };
+    results.turnDetection = await benchTurnDetection(plan, log);
   }
   results.durationS = (Date.now() - started) / 1000;
 

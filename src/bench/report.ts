@@ -1,4 +1,5 @@
 import type { FirstAudioArmResult } from './first-audio.js';
+import type { TurnDetectionResult } from './turn-detection/index.js';
 import {
   DIRECT,
   RELAY_ADAPTIVE,
@@ -28,6 +29,7 @@ export interface BenchResults {
   pipelineCost?: PipelineCostResult;
   jitterTarget?: JitterTargetRow[];
   jitterReplay?: string;
+  turnDetection?: TurnDetectionResult;
 }
 
 const pct = (v: number): string => fmt(v * 100, 0);
@@ -174,6 +176,9 @@ export function markdown(r: BenchResults): string {
     md.push('### Jitter buffer trace replay', '', r.jitterReplay, '');
   }
   md.push(...targets(r));
+  if (r.turnDetection !== undefined) {
+    md.push(r.turnDetection.table, '');
+  }
   return md.join('\n');
 }
 

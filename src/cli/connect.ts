@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { RelayClient, type CredentialVia } from '../client/relay-client.js';
-import { scriptedAudio } from '../testing/speech-script.js';
+import { scriptedAudio } from '../media/speech-script.js';
 import type { ServerEvent, TurnMetrics } from '../frames/events.js';
 import { silence } from '../media/pcm.js';
 import { encodeWav } from '../media/wav.js';

@@ -13,7 +13,7 @@ import { SessionPipeline } from '../pipeline/session-pipeline.js';
 import { describeEvent } from './print-events.js';
 import { startEmbeddedEngines } from '../server/embedded-engines.js';
 import { StageClients } from '../stages/stage-clients.js';
-import { scriptedAudio } from '../testing/speech-script.js';
+import { scriptedAudio } from '../media/speech-script.js';
 import { placeFrames } from './reply-audio.js';
 
 export interface LocalRunOptions {

@@ -3,7 +3,7 @@ import type { ServerEvent } from '../frames/events.js';
 import { FRAME_MS, bytesPerFrame } from '../frames/frames.js';
 import { nowMs } from '../core/clock.js';
 import { decodeFrame, encodeFrame } from '../transports/ws/wire.js';
-import { EventLog } from '../testing/event-log.js';
+import { EventLog } from './event-log.js';
 
 export type CredentialVia = 'header' | 'subprotocol' | 'query';
 

@@ -127,6 +127,22 @@ export const pipelineSchema = z
         minDelayMs: z.number().int().min(0).max(10_000).default(0),
         /** Silence after speech with no final yet: ask the STT to flush. */
         maxDelayMs: z.number().int().min(100).max(30_000).default(3_000),
+        /**
+         * Who decides that the caller has finished (README "End of turn"): `silence` (the STT's
+         * endpointer, then minDelayMs) or `semantic` (transcript and prosody; the wait runs
+         * from minDelayMs when the turn is clearly complete to maxDelayMs mid-thought).
+         */
+        detector: z.enum(['silence', 'semantic', 'grpc']).default('silence'),
+        /** semantic: end-of-turn probability at or above which the wait is minDelayMs. */
+        threshold: z.number().min(0).max(1).default(0.9),
+        /** grpc: a TurnDetector service; the semantic detector answers when it is late or down. */
+        grpc: z
+          .strictObject({
+            target: endpoint,
+            /** From the question (speech stop or new words in the silence) to the answer. */
+            budgetMs: z.number().int().min(1).max(5_000).default(150),
+          })
+          .optional(),
       })
       .prefault({}),
     interruptions: z
@@ -179,11 +195,33 @@ export const pipelineSchema = z
       .prefault({}),
     jitter: z
       .strictObject({
-        mode: z.enum(['adaptive', 'fixed', 'off']).default('adaptive'),
+        /**
+         * `reorder` (default): the STT uplink reorder buffer (`uplink` block). The
+         * playout-style buffers `adaptive`, `fixed` and `off` are kept for comparison.
+         */
+        mode: z.enum(['reorder', 'adaptive', 'fixed', 'off']).default('reorder'),
         startDelayMs: z.number().int().min(0).max(1_000).default(40),
         minDelayMs: z.number().int().min(0).max(1_000).default(20),
         maxDelayMs: z.number().int().min(20).max(2_000).default(200),
         quantile: z.number().gt(0.5).lt(1).default(0.99),
+      })
+      .prefault({}),
+    uplink: z
+      .strictObject({
+        /**
+         * Per-session memory budget in seconds of audio, for the reorder buffer and for
+         * the STT write queue each. Audio beyond it is dropped, counted and reported.
+         */
+        bufferSeconds: z.number().min(1).max(120).default(10),
+        /** Hold of the first frame (frames numbered before it) and the first gap wait. */
+        startWaitMs: z.number().int().min(0).max(5_000).default(120),
+        /** Bounds of the adaptive gap wait (the measured reorder × 1.5 + 20 ms). */
+        minWaitMs: z.number().int().min(0).max(5_000).default(60),
+        maxWaitMs: z.number().int().min(20).max(10_000).default(1_000),
+      })
+      .refine((u) => u.minWaitMs <= u.maxWaitMs, {
+        message: 'minWaitMs must not exceed maxWaitMs',
+        path: ['minWaitMs'],
       })
       .prefault({}),
   })
@@ -199,6 +237,20 @@ export const pipelineSchema = z
             message: `the ${m[1]} engine cannot serve the ${stage} stage (use ${allowed.map((n) => `embedded:${n}`).join(' or ')})`,
           });
         }
+      });
+    }
+    if (p.endpoint.detector === 'grpc' && p.endpoint.grpc === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endpoint', 'grpc'],
+        message: 'is required when endpoint.detector is "grpc" (a TurnDetector target)',
+      });
+    }
+    if (p.endpoint.grpc !== undefined && p.endpoint.grpc.target.startsWith('embedded')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endpoint', 'grpc', 'target'],
+        message: 'must be a gRPC target like "host:port" (the embedded detector is "semantic")',
       });
     }
     const stt = p.stages.stt;

@@ -7,6 +7,9 @@
  *   npm run engine -- reply [--port 50062]          (offline rule-based LLM)
  *   npm run engine -- espeak [--port 50063]         (TTS, needs espeak-ng)
  *   npm run engine -- openai [--port 50064] [--base-url URL] [--model M] [--api-key-env VAR]
+ *   npm run engine -- deepgram [--port 50065] [--base-url wss://api.deepgram.com] [--model nova-3]
+ *   npm run engine -- elevenlabs [--port 50066] [--model eleven_flash_v2_5] [--api-key-env VAR]
+ *   npm run engine -- cartesia [--port 50067] [--model sonic-3] [--api-key-env VAR]
  *
  * Prints one line `<kind> engine listening on <host:port>` once serving;
  * SIGTERM / SIGINT close the server and exit 0. Engine kinds are looked up by
@@ -19,6 +22,9 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { validateOverrides, type SimEngineKind, type SimProfileOverrides } from './sim/profiles.js';
 import { startSimServer } from './sim/server.js';
+import { cartesiaLauncher } from './cartesia/launcher.js';
+import { deepgramLauncher } from './deepgram/launcher.js';
+import { elevenLabsLauncher } from './elevenlabs/launcher.js';
 import { espeakLauncher } from './espeak/launcher.js';
 import { openAiLauncher } from './openai/launcher.js';
 import { pocketsphinxLauncher } from './pocketsphinx/launcher.js';
@@ -98,6 +104,9 @@ export const ENGINE_LAUNCHERS: Readonly<Record<string, EngineLauncher>> = {
   pocketsphinx: pocketsphinxLauncher,
   openai: openAiLauncher,
   reply: replyLauncher,
+  deepgram: deepgramLauncher,
+  elevenlabs: elevenLabsLauncher,
+  cartesia: cartesiaLauncher,
 };
 
 function usage(): string {

@@ -69,6 +69,13 @@ export const ERROR_CODES = {
     grpc: GrpcStatus.RESOURCE_EXHAUSTED,
     retryable: false,
   },
+  /** Caller audio dropped beyond the session's uplink budget (an `error` event, not a close). */
+  RELAY_ERR_AUDIO_DROPPED: {
+    http: 503,
+    ws: 1013,
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    retryable: true,
+  },
   RELAY_ERR_CLOSED: { http: 410, ws: 1000, grpc: GrpcStatus.CANCELLED, retryable: false },
   RELAY_ERR_INTERNAL: { http: 500, ws: 1011, grpc: GrpcStatus.INTERNAL, retryable: false },
 } as const satisfies Record<

@@ -1,5 +1,5 @@
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifySchema } from 'fastify';
 import { GatewayAuth, DEFAULT_AUTH_FAILURE_LIMIT } from './auth.js';
 import { installErrorHandlers } from './errors.js';
 import { healthRoutes } from './routes/health.js';
@@ -17,6 +17,38 @@ const DEFAULT_DEV_TOKEN_RATE_PER_MIN = 30;
 function pathOf(url: string): string {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
+}
+
+/**
+ * OpenAPI per route: an operationId from the method and path (`GET /v1/sessions/:id` →
+ * `getSessionsById`), and `security: []` on routes that declare none (public routes).
+ */
+function openApiOperation({
+  schema,
+  url,
+  route,
+}: {
+  schema: FastifySchema;
+  url: string;
+  route: { method: string | string[] };
+}): { schema: FastifySchema; url: string } {
+  const method = (Array.isArray(route.method) ? route.method[0] : route.method) ?? 'get';
+  const words = url
+    .split('/')
+    .filter((p) => p !== '' && p !== 'v1')
+    .map((p) => (p.startsWith(':') ? `by-${p.slice(1)}` : p))
+    .flatMap((p) => p.split(/[^a-zA-Z0-9]+/))
+    .filter((w) => w !== '')
+    .map((w) => `${w[0]?.toUpperCase() ?? ''}${w.slice(1)}`);
+  const s = schema as FastifySchema & { security?: unknown; operationId?: string };
+  return {
+    url,
+    schema: {
+      ...schema,
+      operationId: s.operationId ?? `${method.toLowerCase()}${words.join('')}`,
+      ...(s.security === undefined ? { security: [] } : {}),
+    },
+  };
 }
 
 /**
@@ -53,9 +85,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
       info: {
         title: 'voice-relay management API',
         version: '1',
+        license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
         description:
           'Operator REST API of voice-relay: sessions, pipelines, API keys, client tokens, health and metrics.',
       },
+      servers: [{ url: '/', description: 'this gateway (its own listener, default :8081)' }],
       components: {
         securitySchemes: {
           bearer: {
@@ -67,6 +101,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
         },
       },
     },
+    transform: openApiOperation,
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) =>
         typeof json['$id'] === 'string' ? json['$id'] : `def-${i}`,

@@ -81,7 +81,7 @@ describe('gateway: health, metrics, openapi, error shape', () => {
       expect(doc.paths, path).toHaveProperty([path]);
     }
     expect(doc.paths['/v1/sessions/{id}']?.['delete']?.security).toEqual([{ bearer: [] }]);
-    expect(doc.paths['/healthz']?.['get']?.security).toBeUndefined();
+    expect(doc.paths['/healthz']?.['get']?.security).toEqual([]); // public: explicitly none
     expect(doc.paths).not.toHaveProperty(['/openapi.json']);
     expect(doc.paths).not.toHaveProperty(['/v1/tokens/dev']);
   });

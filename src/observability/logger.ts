@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -22,10 +23,12 @@ export const REDACT_PATHS = [
 export interface LoggerConfig {
   level: string;
   name?: string;
+  /** Human-readable lines (a terminal) instead of JSON lines (files, collectors). */
+  pretty?: boolean;
 }
 
 /**
- * The process logger: JSON lines, static messages, values in fields. Modules take a
+ * The process logger: JSON lines (pretty lines on a terminal), static messages, values in fields. Modules take a
  * child (`log.child({ module: 'pipeline' })`); sessions take one child when created.
  */
 export function createLogger(config: LoggerConfig, destination?: DestinationStream): Logger {
@@ -35,6 +38,19 @@ export function createLogger(config: LoggerConfig, destination?: DestinationStre
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
+  if (config.pretty === true) {
+    // Synchronous, in-process (no worker thread): same redaction, readable on a TTY.
+    return pino(
+      options,
+      pretty({
+        destination: destination ?? 1,
+        sync: true,
+        colorize: destination === undefined,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname,name',
+      }),
+    );
+  }
   return destination === undefined ? pino(options) : pino(options, destination);
 }
 

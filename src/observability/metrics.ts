@@ -147,8 +147,8 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
     }),
     turns: new Counter({
       name: 'relay_turns_total',
-      help: 'Turns completed, by outcome (done, interrupted, failed)',
-      labelNames: ['outcome'] as const,
+      help: 'Utterances by their one outcome (done, interrupted, failed with stage and reason, cancelled by session close)',
+      labelNames: ['outcome', 'stage', 'reason'] as const,
       registers: r,
     }),
   };

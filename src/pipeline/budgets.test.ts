@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedRealtime } from '../media/frame-feeder.js';
-import { scriptedAudio } from '../testing/speech-script.js';
+import { scriptedAudio } from '../media/speech-script.js';
 import {
   startPipelineHarness,
   testPipeline,
@@ -60,7 +60,7 @@ describe('stage budgets are deadlines', () => {
       const cancelled = engine.waitFor(
         'call-cancelled',
         (c) => c.requestId.startsWith(pipeline.sessionId),
-        10_000,
+        20_000,
       );
       pipeline.inputText('hello');
       const ev = await log.waitFor('budget.exceeded');
@@ -90,19 +90,19 @@ describe('stage budgets are deadlines', () => {
     const started = h.sim.stt.waitFor(
       'call-started',
       (c) => c.requestId === pipeline.sessionId,
-      10_000,
+      20_000,
     );
     pipeline.start();
     await started;
     const reopened = h.sim.stt.waitFor(
       'call-started',
       (c) => c.requestId === pipeline.sessionId && starts.length >= 2,
-      10_000,
+      20_000,
     );
     const cancelled = h.sim.stt.waitFor(
       'call-cancelled',
       (c) => c.requestId === pipeline.sessionId,
-      10_000,
+      20_000,
     );
     const audio = scriptedAudio([{ speechMs: 400 }, { silenceMs: 900 }], RATE);
     await feedRealtime(audio.pcm, {
@@ -147,28 +147,31 @@ describe('closing a session', () => {
     // A long reply keeps the LLM streaming and TTS synthesising while audio plays.
     const longReply =
       'One two three. Four five six. Seven eight nine. Ten eleven twelve. Thirteen fourteen.';
-    const yaml = pipelineYaml('none').replace(
-      'ttftMs: 50, interTokenMs: 5',
-      `ttftMs: 20, interTokenMs: 100, mode: scripted, script: ["${longReply}"]`,
-    );
+    // Generous budgets: on a loaded machine a missed one would end the turn before the close.
+    const yaml = pipelineYaml('none')
+      .replace(
+        'ttftMs: 50, interTokenMs: 5',
+        `ttftMs: 20, interTokenMs: 100, mode: scripted, script: ["${longReply}"]`,
+      )
+      .replace(/budgetMs: 400/g, 'budgetMs: 30000');
     const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const { pipeline, log, frames } = h.session(testPipeline(yaml));
     const sid = pipeline.sessionId;
-    const sttCancelled = h.sim.stt.waitFor('call-cancelled', (c) => c.requestId === sid, 10_000);
+    const sttCancelled = h.sim.stt.waitFor('call-cancelled', (c) => c.requestId === sid, 20_000);
     const llmCancelled = h.sim.llm.waitFor(
       'call-cancelled',
       (c) => c.requestId.startsWith(sid),
-      10_000,
+      20_000,
     );
     const ttsCancelled = h.sim.tts.waitFor(
       'call-cancelled',
       (c) => c.requestId.startsWith(sid),
-      10_000,
+      20_000,
     );
     {
       pipeline.start();
       pipeline.inputText('talk to me');
-      await log.waitFor('response.text.delta', () => true, 10_000, 3);
+      await log.waitFor('response.text.delta', () => true, 20_000, 3);
       while (frames.length === 0) {
         await new Promise<void>((r) => setImmediate(r));
       }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRAME_MS } from '../frames/frames.js';
 import { feedRealtime } from '../media/frame-feeder.js';
-import { scriptedAudio } from '../testing/speech-script.js';
+import { scriptedAudio } from '../media/speech-script.js';
 import {
   startPipelineHarness,
   testPipeline,

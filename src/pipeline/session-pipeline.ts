@@ -9,14 +9,18 @@ import type { Metrics } from '../observability/metrics.js';
 import { EnergyVad, type VadEvent } from '../media/vad/energy-vad.js';
 import { createVad, type VoiceDetector } from '../media/vad/index.js';
 import type { StageClients } from '../stages/stage-clients.js';
-import { SttStream } from '../stages/stt-stream.js';
+import { SttStream, type SttDropReason } from '../stages/stt-stream.js';
+import { GrpcTurnStages } from '../stages/turn-stages.js';
 import { BudgetWatch } from './budget-watch.js';
 import { ConversationHistory } from './history.js';
 import { OutputPacer } from './output-pacer.js';
 import { Turn, type TurnContext, type TurnResult } from './turn.js';
-import { observeTurn } from './turn-metrics.js';
+import type { TurnStages } from './stage-ports.js';
+import { countTurnOutcome } from './turn-observer.js';
 import { TurnTaking, type TurnAction } from './turn-taking.js';
+import { createTurnDetector } from './turn-detection/index.js';
 import { nowMs } from '../core/clock.js';
+import type { RelayError } from '../errors/errors.js';
 
 /** What every session of a process shares. */
 export interface PipelineDeps {
@@ -24,6 +28,8 @@ export interface PipelineDeps {
   ticker: Ticker;
   metrics: Metrics;
   logger: Logger;
+  /** The LLM and TTS stages of turns (default: gRPC over `clients`). */
+  turnStages?: TurnStages;
 }
 
 export interface SessionPipelineOptions {
@@ -45,6 +51,7 @@ export interface SessionPipelineStats {
 }
 
 const LAST_TURNS_KEPT = 10;
+const DROP_REPORT_INTERVAL_MS = 1_000;
 
 interface QueuedTurn {
   text: string;
@@ -87,6 +94,11 @@ export class SessionPipeline {
   #framesIn = 0;
   #closed = false;
   #lastSpeechEndTsMs: number | null = null;
+  /** Set while the STT stream is failing (cleared by the next transcript). */
+  #sttDown: RelayError | undefined;
+  /** Caller audio dropped since the last `error` event about it; when that event went. */
+  #dropsUnreported = 0;
+  #dropReportedAtMs = -Infinity;
 
   constructor(options: SessionPipelineOptions) {
     this.#o = options;
@@ -102,6 +114,7 @@ export class SessionPipeline {
         : {}),
     });
     this.#taking = new TurnTaking({
+      detector: createTurnDetector(config, options.sessionId),
       minDelayMs: config.endpoint.minDelayMs,
       maxDelayMs: config.endpoint.maxDelayMs,
       interruptions: config.interruptions.enabled,
@@ -136,13 +149,15 @@ export class SessionPipeline {
         onTranscript: (t, ts) => this.#onTranscript(t, ts),
         onSpeechEvent: (e, ts) => this.#onSpeechEvent(e, ts),
         onFlushDone: () => undefined,
-        onFailure: () => undefined,
+        onFailure: (err) => this.#onSttFailure(err),
+        onAudioDropped: (reason) => this.#onAudioDropped(reason),
       },
+      maxPendingFrames: Math.ceil((config.uplink.bufferSeconds * 1000) / FRAME_MS),
     });
     this.#turnCtx = {
       sessionId: options.sessionId,
       config,
-      clients: deps.clients,
+      stages: deps.turnStages ?? new GrpcTurnStages(deps.clients),
       metrics: deps.metrics,
       logger: deps.logger,
       emit: (ev) => this.#emit(ev),
@@ -200,6 +215,7 @@ export class SessionPipeline {
     }
     this.#framesIn++;
     if (!frame.concealed) {
+      this.#taking.onAudio(frame.payload, frame.captureTsMs, FRAME_MS);
       const model = this.#model;
       if (model !== undefined) {
         model.push(frame.payload, frame.captureTsMs, FRAME_MS);
@@ -264,6 +280,7 @@ export class SessionPipeline {
     this.#stt.close();
     this.#model?.close();
     this.#model = undefined;
+    this.#taking.detector.close();
     this.#pacer.close();
     const turn = this.#turn;
     const preempt = this.#preempt;
@@ -332,6 +349,27 @@ export class SessionPipeline {
     }
   }
 
+  /** Dropped caller audio: told to the client at most once a second, with the count. */
+  #onAudioDropped(reason: SttDropReason): void {
+    this.#dropsUnreported++;
+    const now = nowMs();
+    if (now - this.#dropReportedAtMs < DROP_REPORT_INTERVAL_MS) {
+      return;
+    }
+    this.#dropReportedAtMs = now;
+    const frames = this.#dropsUnreported;
+    this.#dropsUnreported = 0;
+    this.#log.warn({ reason, frames }, 'caller audio dropped');
+    this.#emit({
+      type: 'error',
+      code: 'RELAY_ERR_AUDIO_DROPPED',
+      message:
+        reason === 'stt_backpressure'
+          ? `${frames} frame(s) of caller audio dropped: the STT stage is behind by more than the uplink budget`
+          : `${frames} frame(s) of caller audio dropped: the STT stage is unavailable`,
+    });
+  }
+
   #onSpeechEvent(e: SpeechEvent__Output, receivedTsMs: number): void {
     if (e.type === 'END_OF_UTTERANCE') {
       this.#act(this.#taking.onEndOfUtterance(receivedTsMs));
@@ -339,6 +377,7 @@ export class SessionPipeline {
   }
 
   #onTranscript(t: Transcript__Output, receivedTsMs: number): void {
+    this.#sttDown = undefined;
     if (!t.isFinal) {
       this.#emit({
         type: 'transcript.partial',
@@ -380,7 +419,7 @@ export class SessionPipeline {
         case 'preempt-discard': {
           const p = this.#preempt;
           this.#preempt = undefined;
-          p?.cancel();
+          p?.cancel('discarded');
           this.#o.deps.metrics.preemptive.labels('discarded').inc();
           break;
         }
@@ -509,8 +548,6 @@ export class SessionPipeline {
     if (this.#lastTurns.length > LAST_TURNS_KEPT) {
       this.#lastTurns.shift();
     }
-    observeTurn(this.#o.deps.metrics, result.metrics);
-    this.#o.deps.metrics.turns.labels(result.outcome).inc();
     this.#emit({ type: 'turn.metrics', ...result.metrics });
     this.#log.debug({ turnId: turn.turnId, outcome: result.outcome }, 'turn ended');
     const q = this.#queued;
@@ -520,22 +557,62 @@ export class SessionPipeline {
     }
   }
 
+  /** The turn id the next utterance gets. */
+  #nextTurnId(): string {
+    return `${this.sessionId}.t${this.#turnCount + 1}`;
+  }
+
+  /**
+   * A missing or failing STT engine reaches the client as the stage error (once per
+   * failure streak; again for each utterance it loses), never as a slow STT.
+   */
+  #onSttFailure(err: RelayError): void {
+    if (this.#closed) {
+      return;
+    }
+    const first = this.#sttDown === undefined;
+    this.#sttDown = err;
+    if (first) {
+      this.#emit({
+        type: 'error',
+        code: err.code,
+        message: err.message,
+        turnId: this.#nextTurnId(),
+      });
+    }
+  }
+
   #onSttBudget(stage: StageName, budgetMs: number, elapsedMs: number): void {
     if (this.#closed) {
+      return;
+    }
+    const down = this.#sttDown;
+    if (down !== undefined) {
+      // Not a budget breach: the utterance was lost to the failing engine. Its id is used up.
+      this.#emit({
+        type: 'error',
+        code: down.code,
+        message: down.message,
+        turnId: this.#nextTurnId(),
+      });
+      this.#turnCount++;
       return;
     }
     const cfg = this.config.stages.stt;
     const canFallback = cfg.onBudgetExceeded === 'fallback' && cfg.endpoints.length > 1;
     const action =
       cfg.onBudgetExceeded === 'fallback' && !canFallback ? 'cancel' : cfg.onBudgetExceeded;
-    const turnId = `${this.sessionId}.t${this.#turnCount + 1}`;
+    const turnId = this.#nextTurnId();
     this.#o.deps.metrics.budgetExceeded.labels(stage, action).inc();
     this.#log.warn({ turnId, stage, budgetMs, elapsedMs, action }, 'stage budget exceeded');
     this.#emit({ type: 'budget.exceeded', turnId, stage, budgetMs, elapsedMs, action });
     if (action === 'record') {
       return;
     }
-    // The utterance is lost: start over on a fresh stream.
+    // The utterance is lost: start over on a fresh stream. Its id is used up, so the
+    // next attempt is a new turn (the breach stays attached to this one).
+    this.#turnCount++;
+    countTurnOutcome(this.#o.deps.metrics, 'failed', { stage, reason: 'RELAY_ERR_DEADLINE' });
     this.#stt.restart(action === 'fallback');
   }
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { TurnTaking, normalizeText, type TurnTakingOptions } from './turn-taking.js';
+import {
+  waitForProbability,
+  type TurnDetector,
+  type TurnEstimate,
+} from './turn-detection/index.js';
 
 const OPTS: TurnTakingOptions = {
   minDelayMs: 0,
@@ -88,5 +93,83 @@ describe('TurnTaking (pure)', () => {
   it('normalises transcripts for comparison', () => {
     expect(normalizeText('  Uh-Huh!! ')).toBe('uh huh');
     expect(normalizeText("What's up?")).toBe("what's up");
+  });
+});
+
+/** A detector whose estimate the test sets: complete (short wait) or mid-thought. */
+class ScriptedDetector implements TurnDetector {
+  readonly name = 'semantic' as const;
+  readonly endsBeforeFinal = true;
+  est: TurnEstimate = { probability: 0.9, waitMs: 200 };
+  texts: string[] = [];
+  resets = 0;
+  onAudio(): void {}
+  onSpeechStarted(): void {}
+  onSpeechStopped(): void {}
+  onTranscript(text: string): void {
+    this.texts.push(text);
+  }
+  onProviderEndOfTurn(): void {}
+  reset(): void {
+    this.resets++;
+  }
+  estimate(): TurnEstimate {
+    return this.est;
+  }
+  close(): void {}
+}
+
+describe('turn-detector seam', () => {
+  it('flushes the STT once a detector that ends before the final has waited', () => {
+    const d = new ScriptedDetector();
+    const t = new TurnTaking({ ...OPTS, backchannels: [], detector: d });
+    t.onSpeechStarted(0);
+    t.onPartial('book a table', 0.5);
+    t.onSpeechStopped(1000, 1100);
+    expect(t.onTick(1199, 1199)).toEqual([]);
+    expect(t.onTick(1200, 1200)).toEqual([{ type: 'flush-stt' }]);
+    const [commit] = t.onFinal('book a table', 1, 1260);
+    expect(commit).toMatchObject({
+      type: 'commit',
+      text: 'book a table',
+      detector: 'semantic',
+      eotProbability: 0.9,
+      waitMs: 200,
+    });
+    expect(d.texts).toEqual(['book a table', 'book a table']);
+    expect(d.resets).toBe(1);
+  });
+
+  it('holds a final while the detector says mid-thought, and joins the resumed speech', () => {
+    const d = new ScriptedDetector();
+    d.est = { probability: 0.1, waitMs: 1500 };
+    const t = new TurnTaking({ ...OPTS, backchannels: [], detector: d });
+    t.onSpeechStarted(0);
+    t.onSpeechStopped(1000, 1100);
+    expect(t.onFinal('I would like to', 1, 1500)).toEqual([]);
+    expect(t.onTick(2400, 2400)).toEqual([]);
+    t.onSpeechStarted(2450);
+    t.onSpeechStopped(3000, 3100);
+    d.est = { probability: 0.95, waitMs: 200 };
+    expect(t.onFinal('order a pizza', 2, 3150)).toEqual([]);
+    const [commit] = t.onTick(3200, 3200);
+    expect(commit).toMatchObject({ type: 'commit', text: 'I would like to order a pizza' });
+  });
+
+  it('keeps the silence rule when no detector is given', () => {
+    const t = new TurnTaking({ ...OPTS, maxDelayMs: 2000, minDelayMs: 300 });
+    expect(t.detector.name).toBe('silence');
+    t.onSpeechStarted(0);
+    t.onSpeechStopped(1000, 1100);
+    expect(t.onTick(1400, 1400)).toEqual([]); // no final: no early flush
+    expect(t.onFinal('hello', 1, 1200)).toEqual([]);
+    expect(t.onTick(1300, 1300)[0]).toMatchObject({ type: 'commit', detector: 'silence' });
+  });
+
+  it('maps probability to a wait within the bounds', () => {
+    const b = { minDelayMs: 100, maxDelayMs: 1100 };
+    expect(waitForProbability(0.8, 0.5, b)).toBe(100);
+    expect(waitForProbability(0, 0.5, b)).toBe(1100);
+    expect(waitForProbability(0.25, 0.5, b)).toBe(600);
   });
 });

@@ -1,12 +1,17 @@
+import type { DetectorName, TurnDetector } from './turn-detection/detector.js';
+import { SilenceDetector } from './turn-detection/silence.js';
+
 /**
  * Turn-taking decisions, pure: no clock, no timers, no I/O. The session feeds it VAD
  * events, STT results and the passing of time (one call per audio frame), and carries
  * out the actions it returns.
  *
  * - Endpointing: a user turn is committed once a final transcript is in, the user is
- *   silent, and at least `minDelayMs` have passed since speech end. Finals that come
- *   while the user keeps talking (a short pause mid-sentence) are joined into one turn.
- *   After `maxDelayMs` of silence with speech but no final, the STT is asked to flush.
+ *   silent, and the turn detector's wait has passed since speech end (the `silence`
+ *   detector: `minDelayMs`). Finals that come while the user keeps talking (a short pause
+ *   mid-sentence) are joined into one turn. After `maxDelayMs` of silence with speech but
+ *   no final, the STT is asked to flush; a detector that `endsBeforeFinal` asks as soon as
+ *   its own wait has passed.
  * - Interruptions: user speech over the agent for `minSpeechMs` interrupts it, unless
  *   the interim transcript is a backchannel ("uh-huh", "yeah"); speech with no
  *   transcript interrupts after `minSpeechMs + transcriptWaitMs`. Shorter bursts never do.
@@ -14,6 +19,8 @@
  *   reply early; the final confirms it (same words) or discards it.
  */
 export interface TurnTakingOptions {
+  /** Decides when the caller has finished; default: the silence rule with `minDelayMs`. */
+  detector?: TurnDetector;
   minDelayMs: number;
   maxDelayMs: number;
   interruptions: boolean;
@@ -32,6 +39,10 @@ export type TurnAction =
       speechEndTsMs: number | null;
       endpointTsMs: number;
       sttFinalTsMs: number;
+      /** The detector's view when it ended the turn. */
+      detector: DetectorName;
+      eotProbability: number;
+      waitMs: number;
     }
   | { type: 'interrupt'; speechStartTsMs: number }
   | { type: 'flush-stt' }
@@ -52,6 +63,7 @@ export function normalizeText(text: string): string {
 
 export class TurnTaking {
   #o: TurnTakingOptions;
+  readonly #detector: TurnDetector;
   readonly #backchannels: Set<string>;
   #speaking = false;
   #lastSpeechEndTsMs: number | null = null;
@@ -69,6 +81,7 @@ export class TurnTaking {
 
   constructor(options: TurnTakingOptions) {
     this.#o = options;
+    this.#detector = options.detector ?? new SilenceDetector(options.minDelayMs);
     this.#backchannels = new Set(options.backchannels.map(normalizeText));
   }
 
@@ -91,6 +104,15 @@ export class TurnTaking {
     }
   }
 
+  get detector(): TurnDetector {
+    return this.#detector;
+  }
+
+  /** One frame of caller audio, for detectors that read prosody (hot path). */
+  onAudio(pcm: Buffer, captureTsMs: number, durationMs: number): void {
+    this.#detector.onAudio(pcm, captureTsMs, durationMs);
+  }
+
   isBackchannel(text: string): boolean {
     const n = normalizeText(text);
     return n !== '' && this.#backchannels.has(n);
@@ -100,6 +122,7 @@ export class TurnTaking {
     this.#speaking = true;
     this.#speechSinceTurn = true;
     this.#flushed = false;
+    this.#detector.onSpeechStarted(tsMs);
     if (this.#agentActive && this.#o.interruptions) {
       this.#candidate = { startTsMs: tsMs, partial: null };
     }
@@ -109,12 +132,14 @@ export class TurnTaking {
   onSpeechStopped(tsMs: number, nowMs: number): TurnAction[] {
     this.#speaking = false;
     this.#lastSpeechEndTsMs = tsMs;
+    this.#detector.onSpeechStopped(tsMs);
     this.#candidate = undefined; // a short burst or a backchannel ended: no interruption
     return this.#tryCommit(nowMs);
   }
 
   onPartial(text: string, stability: number): TurnAction[] {
     this.#lastPartial = { text, stability };
+    this.#detector.onTranscript(text, false);
     if (this.#candidate !== undefined) {
       this.#candidate.partial = text;
     }
@@ -161,6 +186,7 @@ export class TurnTaking {
     this.#pendingFinalTsMs = nowMs;
     this.#endpointTsMs = null;
     this.#pending.push(t);
+    this.#detector.onTranscript(t, true);
     return this.#tryCommit(nowMs);
   }
 
@@ -189,7 +215,7 @@ export class TurnTaking {
       this.#speechSinceTurn &&
       !this.#flushed &&
       end !== null &&
-      nowMs - end >= this.#o.maxDelayMs
+      nowMs - end >= this.#flushAfterMs(nowMs)
     ) {
       this.#flushed = true;
       return [{ type: 'flush-stt' }];
@@ -202,7 +228,8 @@ export class TurnTaking {
       return NONE;
     }
     const end = this.#lastSpeechEndTsMs;
-    if (end !== null && nowMs - end < this.#o.minDelayMs) {
+    const est = this.#detector.estimate(nowMs);
+    if (end !== null && nowMs - end < est.waitMs) {
       return NONE;
     }
     const text = this.#pending.join(' ');
@@ -213,7 +240,11 @@ export class TurnTaking {
       speechEndTsMs: this.#speechSinceTurn ? end : null,
       endpointTsMs: this.#pendingEndpointTsMs,
       sttFinalTsMs: this.#pendingFinalTsMs,
+      detector: this.#detector.name,
+      eotProbability: est.probability,
+      waitMs: est.waitMs,
     };
+    this.#detector.reset();
     this.#pending = [];
     this.#speechSinceTurn = false;
     this.#lastSpeechEndTsMs = null;
@@ -225,6 +256,14 @@ export class TurnTaking {
     return normalizeText(preempted) === normalizeText(text)
       ? [{ type: 'preempt-confirm' }, commit]
       : [{ type: 'preempt-discard' }, commit];
+  }
+
+  /** Silence without a final after which the STT is asked for one. */
+  #flushAfterMs(nowMs: number): number {
+    const d = this.#detector;
+    return d.endsBeforeFinal
+      ? Math.min(this.#o.maxDelayMs, d.estimate(nowMs).waitMs)
+      : this.#o.maxDelayMs;
   }
 
   #discard(): TurnAction[] {

@@ -1,29 +1,33 @@
-import type { ClientDuplexStream, ClientReadableStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { GenerateResponse__Output } from '../generated/voicerelay/v1/GenerateResponse.js';
-import type { SynthesizeRequest } from '../generated/voicerelay/v1/SynthesizeRequest.js';
-import type { SynthesizeResponse__Output } from '../generated/voicerelay/v1/SynthesizeResponse.js';
 import type { PipelineConfig } from '../config/pipeline-schema.js';
 import type { ServerEvent, StageName, TurnMetrics } from '../frames/events.js';
 import { FRAME_MS, bytesPerFrame, type OutputFrame } from '../frames/frames.js';
 import { nowMs } from '../core/clock.js';
-import { minDeadline, toGrpcDeadline } from '../core/deadline.js';
+import { minDeadline } from '../core/deadline.js';
 import { RelayError } from '../errors/errors.js';
 import type { Metrics } from '../observability/metrics.js';
-import { EndpointSelector, type StageClients } from '../stages/stage-clients.js';
-import { watchCall } from '../stages/call-watch.js';
+import { BudgetWatch } from './budget-watch.js';
 import type { ChatTurn } from './history.js';
 import { PhraseChunker } from './phrase-chunker.js';
 import { PlayoutTracker } from './playout-tracker.js';
 import { ReplyFramer } from './reply-framer.js';
-import { BudgetWatch } from './budget-watch.js';
+import type {
+  LlmCall,
+  LlmEvent,
+  StageCallHandlers,
+  StageRoute,
+  TtsCall,
+  TtsEvent,
+  TurnStages,
+} from './stage-ports.js';
+import { TurnObserver, type TurnFailure, type TurnOutcome } from './turn-observer.js';
 
-export type TurnOutcome = 'done' | 'interrupted' | 'failed' | 'cancelled';
+export type { TurnOutcome } from './turn-observer.js';
 
 export interface TurnContext {
   readonly sessionId: string;
   readonly config: PipelineConfig;
-  readonly clients: StageClients;
+  readonly stages: TurnStages;
   readonly metrics: Metrics;
   readonly logger: Logger;
   emit(event: ServerEvent): void;
@@ -55,13 +59,11 @@ export interface TurnResult {
   metrics: TurnMetrics;
 }
 
-const ROLE = { system: 'SYSTEM', user: 'USER', assistant: 'ASSISTANT' } as const;
-
 /**
- * One turn of the agent: an LLM server stream whose tokens are grouped into phrases
- * and streamed into a TTS bidi stream as they arrive; TTS audio is cut into 20 ms
- * frames for the session's pacer. Each stage call has a first-response budget and
- * a hard gRPC deadline.
+ * One turn of the agent: an LLM generation whose tokens are grouped into phrases and
+ * streamed into a TTS synthesis as they arrive; TTS audio is cut into 20 ms frames for
+ * the session's pacer. Each stage call has a first-response budget and a hard deadline.
+ * The turn drives the conversation only; its observer measures it.
  */
 export class Turn {
   readonly turnId: string;
@@ -71,23 +73,23 @@ export class Turn {
   readonly #chunker: PhraseChunker;
   readonly #budgets: BudgetWatch;
   readonly #deadlineMs: number;
-  readonly #m: TurnMetrics;
-  #llm: ClientReadableStream<GenerateResponse__Output> | undefined;
+  readonly #obs: TurnObserver;
+  #llm: LlmCall | undefined;
+  #llmRoute: StageRoute | undefined;
   #llmAttempt = 0;
-  #llmSentMs = 0;
-  #llmFirstMs = 0;
+  #llmFirst = false;
   #llmDone = false;
-  #tts: ClientDuplexStream<SynthesizeRequest, SynthesizeResponse__Output> | undefined;
+  #tts: TtsCall | undefined;
+  #ttsRoute: StageRoute | undefined;
   #ttsAttempt = 0;
-  #ttsFirstTextMs = 0;
-  #ttsFirstAudioMs = 0;
+  #ttsFirstText = false;
+  #ttsFirstAudio = false;
   #ttsText = '';
   #ttsEnded = false;
   #replyText = '';
   readonly #framer: ReplyFramer;
   readonly #playout = new PlayoutTracker();
   #audioMs = 0;
-  #firstFrameSentMs = 0;
   #finished = false;
   #held: boolean;
   #heldText = '';
@@ -108,22 +110,7 @@ export class Turn {
       bytesPerFrame(ctx.config.audio.sampleRateHz),
       (payload, textEnd) => this.#emitFrame(payload, textEnd),
     );
-    const sp = input.speechEndTsMs;
-    this.#m = {
-      turnId: input.turnId,
-      speechEndTsMs: sp,
-      endpointMs: sp !== null && input.endpointTsMs !== null ? input.endpointTsMs - sp : null,
-      sttFinalMs: sp !== null && input.sttFinalTsMs !== null ? input.sttFinalTsMs - sp : null,
-      llmTtftMs: null,
-      ttsTtfaMs: null,
-      voiceToVoiceMs: null,
-      voiceToVoiceEdgeMs: null,
-      llmTotalMs: null,
-      promptTokens: 0,
-      completionTokens: 0,
-      budgetsExceeded: [],
-      interrupted: false,
-    };
+    this.#obs = new TurnObserver(ctx.metrics, ctx.logger, (ev) => ctx.emit(ev), input);
   }
 
   get replyText(): string {
@@ -154,11 +141,7 @@ export class Turn {
       return;
     }
     this.#held = false;
-    const sp = this.#input.speechEndTsMs;
-    if (sp !== null) {
-      this.#m.endpointMs = endpointTsMs === null ? null : endpointTsMs - sp;
-      this.#m.sttFinalMs = sttFinalTsMs === null ? null : sttFinalTsMs - sp;
-    }
+    this.#obs.confirmed(endpointTsMs, sttFinalTsMs);
     this.#ctx.emit({ type: 'response.started', turnId: this.turnId });
     const text = this.#heldText;
     this.#heldText = '';
@@ -172,21 +155,14 @@ export class Turn {
 
   /** The pacer sent one of this turn's frames to the transport. */
   onFrameSent(frame: OutputFrame): void {
-    if (this.#firstFrameSentMs === 0) {
-      this.#firstFrameSentMs = frame.sentTsMs;
-      const sp = this.#input.speechEndTsMs;
-      if (sp !== null) {
-        this.#m.voiceToVoiceMs = frame.sentTsMs - sp;
-      }
-    }
+    this.#obs.frameSent(frame.sentTsMs);
     this.#playout.sent(frame.seq, frame.textEnd, frame.playAtMs);
   }
 
   /** The client played reply audio up to output frame `seq` (a playback mark). */
   onPlayed(seq: number, atMs: number): void {
-    const sp = this.#input.speechEndTsMs;
-    if (this.#playout.marked(seq) && sp !== null) {
-      this.#m.voiceToVoiceEdgeMs = atMs - sp;
+    if (this.#playout.marked(seq)) {
+      this.#obs.firstPlayed(atMs);
     }
   }
 
@@ -197,103 +173,111 @@ export class Turn {
 
   /** Barge-in: stop generating and synthesising; the caller flushes queued audio. */
   interrupt(): void {
-    this.#m.interrupted = true;
     this.#finish('interrupted', undefined);
   }
 
-  /** Session closing: cancel every call, report nothing more. */
-  cancel(): void {
-    this.#finish('cancelled', undefined);
+  /**
+   * Cancel every call and report nothing more: the session is closing (`closed`), or a
+   * preemptive generation is discarded (`discarded`, not an outcome of its utterance).
+   */
+  cancel(why: 'closed' | 'discarded' = 'closed'): void {
+    this.#finish('cancelled', undefined, why === 'closed');
+  }
+
+  /** Pause/resume reading TTS audio while the pacer's queue is full. */
+  setPaused(paused: boolean): void {
+    if (paused) {
+      this.#tts?.pause();
+    } else {
+      this.#tts?.resume();
+    }
+  }
+
+  /** Stage call handlers that ignore a call once it is no longer the turn's current one. */
+  #whileCurrent<E>(
+    current: () => boolean,
+    onEvent: (ev: E) => void,
+    onDone: (err: RelayError | undefined) => void,
+  ): StageCallHandlers<E> {
+    return {
+      onEvent: (ev) => {
+        if (current()) {
+          onEvent(ev);
+        }
+      },
+      onDone: (err) => {
+        if (current() && !this.#finished) {
+          onDone(err);
+        }
+      },
+    };
   }
 
   // ---- LLM -----------------------------------------------------------------
 
   #startLlm(): void {
-    const { config, clients } = this.#ctx;
+    const { config, stages } = this.#ctx;
     const stage = config.stages.llm;
-    const selector = new EndpointSelector(stage.endpoints, stage.balance);
-    const endpoint = selector.pick(this.#llmAttempt);
+    this.#llmRoute ??= stages.route('llm', stage);
+    const endpoint = this.#llmRoute.pick(this.#llmAttempt);
     const started = nowMs();
-    let call: ClientReadableStream<GenerateResponse__Output>;
+    let call: LlmCall | undefined;
     try {
-      call = clients.get('llm', endpoint).Generate(
+      call = stages.generate(
         {
           requestId: `${this.turnId}.llm${this.#llmAttempt}`,
           turnId: this.turnId,
           sessionId: this.#ctx.sessionId,
-          messages: this.#input.messages.map((m) => ({ role: ROLE[m.role], content: m.content })),
-          params: {
-            model: stage.model,
-            temperature: stage.temperature,
-            maxTokens: stage.maxTokens,
-            topP: stage.topP,
-            stop: [...stage.stop],
-          },
+          messages: this.#input.messages,
+          config: stage,
+          endpoint,
+          deadlineMs: minDeadline(this.#deadlineMs, started + stage.maxCallMs),
         },
-        clients.metadata(endpoint, stage.sim, 'llm'),
-        { deadline: toGrpcDeadline(minDeadline(this.#deadlineMs, started + stage.maxCallMs)) },
+        this.#whileCurrent(
+          () => call === this.#llm,
+          (ev) => this.#onLlmEvent(ev, endpoint),
+          (err) => this.#onLlmDone(err),
+        ),
       );
     } catch (err) {
       this.#fail('llm', err);
       return;
     }
     this.#llm = call;
-    this.#llmSentMs = started;
-    this.#ctx.metrics.waitingFirstToken.inc();
+    this.#obs.llmSent(started);
     this.#budgets.arm('llm', stage.budgetMs, started);
-    watchCall<GenerateResponse__Output>(call, 'llm', {
-      onData: (msg) => {
-        if (call === this.#llm) {
-          this.#onLlmData(msg, endpoint);
-        }
-      },
-      onDone: (err) => {
-        if (call !== this.#llm || this.#finished) {
-          return;
-        }
-        if (this.#llmFirstMs === 0) {
-          this.#ctx.metrics.waitingFirstToken.dec();
-          this.#budgets.disarm('llm');
-        }
-        if (err !== undefined) {
-          this.#fail('llm', err);
-          return;
-        }
-        this.#llmDone = true;
-        this.#m.llmTotalMs = nowMs() - this.#llmSentMs;
-        if (!this.#held) {
-          this.#endText();
-        }
-      },
-    });
   }
 
-  #onLlmData(msg: GenerateResponse__Output, endpoint: string): void {
-    if (msg.kind === 'delta' && msg.delta != null) {
-      if (this.#llmFirstMs === 0) {
-        this.#llmFirstMs = nowMs();
-        const ttft = this.#llmFirstMs - this.#llmSentMs;
-        this.#m.llmTtftMs = ttft;
-        this.#budgets.disarm('llm');
-        const mx = this.#ctx.metrics;
-        mx.waitingFirstToken.dec();
-        mx.llmTtft.observe(ttft / 1000);
-        mx.stageFirstResponse.labels('llm', endpoint).observe(ttft / 1000);
-      }
-      const text = msg.delta.text;
-      if (text === '') {
-        return;
-      }
-      if (this.#held) {
-        this.#heldText += text;
-        return;
-      }
-      this.#onText(text);
-    } else if (msg.kind === 'usage' && msg.usage != null) {
-      this.#m.promptTokens = msg.usage.promptTokens;
-      this.#m.completionTokens = msg.usage.completionTokens;
-      this.#ctx.metrics.llmTokens.labels('prompt').inc(msg.usage.promptTokens);
-      this.#ctx.metrics.llmTokens.labels('completion').inc(msg.usage.completionTokens);
+  #onLlmEvent(ev: LlmEvent, endpoint: string): void {
+    if (ev.kind === 'usage') {
+      this.#obs.usage(ev.promptTokens, ev.completionTokens);
+      return;
+    }
+    if (!this.#llmFirst) {
+      this.#llmFirst = true;
+      this.#budgets.disarm('llm');
+      this.#obs.llmFirstToken(nowMs(), endpoint);
+    }
+    if (ev.text === '') {
+      return;
+    }
+    if (this.#held) {
+      this.#heldText += ev.text;
+      return;
+    }
+    this.#onText(ev.text);
+  }
+
+  #onLlmDone(err: RelayError | undefined): void {
+    this.#budgets.disarm('llm');
+    if (err !== undefined) {
+      this.#fail('llm', err);
+      return;
+    }
+    this.#llmDone = true;
+    this.#obs.llmDone(nowMs());
+    if (!this.#held) {
+      this.#endText();
     }
   }
 
@@ -316,55 +300,37 @@ export class Turn {
 
   // ---- TTS -----------------------------------------------------------------
 
-  #ensureTts(): ClientDuplexStream<SynthesizeRequest, SynthesizeResponse__Output> | undefined {
+  #ensureTts(): TtsCall | undefined {
     if (this.#tts !== undefined) {
       return this.#tts;
     }
-    const { config, clients } = this.#ctx;
+    const { config, stages } = this.#ctx;
     const stage = config.stages.tts;
-    const endpoint = new EndpointSelector(stage.endpoints, stage.balance).pick(this.#ttsAttempt);
+    this.#ttsRoute ??= stages.route('tts', stage);
+    const endpoint = this.#ttsRoute.pick(this.#ttsAttempt);
     const started = nowMs();
-    let call: ClientDuplexStream<SynthesizeRequest, SynthesizeResponse__Output>;
+    let call: TtsCall | undefined;
     try {
-      call = clients.get('tts', endpoint).Synthesize(clients.metadata(endpoint, stage.sim, 'tts'), {
-        deadline: toGrpcDeadline(minDeadline(this.#deadlineMs, started + stage.maxCallMs)),
-      });
+      call = stages.synthesize(
+        {
+          requestId: `${this.turnId}.tts${this.#ttsAttempt}`,
+          turnId: this.turnId,
+          config: stage,
+          sampleRateHz: config.audio.sampleRateHz,
+          endpoint,
+          deadlineMs: minDeadline(this.#deadlineMs, started + stage.maxCallMs),
+        },
+        this.#whileCurrent(
+          () => call === this.#tts,
+          (ev) => this.#onTtsAudio(ev, endpoint),
+          (err) => this.#onTtsDone(err),
+        ),
+      );
     } catch (err) {
       this.#fail('tts', err);
       return undefined;
     }
     this.#tts = call;
-    call.write({
-      requestId: `${this.turnId}.tts${this.#ttsAttempt}`,
-      turnId: this.turnId,
-      config: {
-        voice: stage.voice,
-        encoding: 'LINEAR16',
-        sampleRateHz: config.audio.sampleRateHz,
-        speakingRate: stage.speakingRate,
-        language: stage.language,
-        options: stage.options,
-      },
-    });
-    watchCall<SynthesizeResponse__Output>(call, 'tts', {
-      onData: (msg) => {
-        if (call === this.#tts) {
-          this.#onTtsData(msg, endpoint);
-        }
-      },
-      onDone: (err) => {
-        if (call !== this.#tts || this.#finished) {
-          return;
-        }
-        this.#budgets.disarm('tts');
-        if (err !== undefined) {
-          this.#fail('tts', err);
-          return;
-        }
-        this.#framer.flush();
-        this.#ctx.markEnd(() => this.#finish('done', undefined));
-      },
-    });
     return call;
   }
 
@@ -373,12 +339,14 @@ export class Turn {
     if (call === undefined) {
       return;
     }
-    if (this.#ttsFirstTextMs === 0) {
-      this.#ttsFirstTextMs = nowMs();
-      this.#budgets.arm('tts', this.#ctx.config.stages.tts.budgetMs, this.#ttsFirstTextMs);
+    if (!this.#ttsFirstText) {
+      this.#ttsFirstText = true;
+      const at = nowMs();
+      this.#obs.ttsFirstText(at);
+      this.#budgets.arm('tts', this.#ctx.config.stages.tts.budgetMs, at);
     }
     this.#ttsText += text;
-    call.write({ text: { text } });
+    call.push(text);
   }
 
   #endTts(): void {
@@ -394,19 +362,23 @@ export class Turn {
     this.#tts.end();
   }
 
-  #onTtsData(msg: SynthesizeResponse__Output, endpoint: string): void {
-    if (msg.kind !== 'audio' || msg.audio == null) {
+  #onTtsAudio(ev: TtsEvent, endpoint: string): void {
+    if (!this.#ttsFirstAudio) {
+      this.#ttsFirstAudio = true;
+      this.#budgets.disarm('tts');
+      this.#obs.ttsFirstAudio(nowMs(), endpoint);
+    }
+    this.#framer.push(ev.audio, ev.textEnd ?? this.#framer.textEnd);
+  }
+
+  #onTtsDone(err: RelayError | undefined): void {
+    this.#budgets.disarm('tts');
+    if (err !== undefined) {
+      this.#fail('tts', err);
       return;
     }
-    if (this.#ttsFirstAudioMs === 0) {
-      this.#ttsFirstAudioMs = nowMs();
-      const ttfa = this.#ttsFirstAudioMs - this.#ttsFirstTextMs;
-      this.#m.ttsTtfaMs = ttfa;
-      this.#budgets.disarm('tts');
-      this.#ctx.metrics.ttsTtfa.observe(ttfa / 1000);
-      this.#ctx.metrics.stageFirstResponse.labels('tts', endpoint).observe(ttfa / 1000);
-    }
-    this.#framer.push(msg.audio.audio, msg.audio.span?.end ?? this.#framer.textEnd);
+    this.#framer.flush();
+    this.#ctx.markEnd(() => this.#finish('done', undefined));
   }
 
   #emitFrame(payload: Buffer, textEnd: number): void {
@@ -422,15 +394,6 @@ export class Turn {
     });
   }
 
-  /** Pause/resume reading TTS audio while the pacer's queue is full. */
-  setPaused(paused: boolean): void {
-    if (paused) {
-      this.#tts?.pause();
-    } else {
-      this.#tts?.resume();
-    }
-  }
-
   // ---- budgets, failure, end ------------------------------------------------
 
   #onBudget(stage: StageName, budgetMs: number, elapsedMs: number): void {
@@ -443,20 +406,7 @@ export class Turn {
       (stage === 'llm' ? this.#llmAttempt : this.#ttsAttempt) + 1 < cfg.endpoints.length;
     const action =
       cfg.onBudgetExceeded === 'fallback' && !canFallback ? 'cancel' : cfg.onBudgetExceeded;
-    this.#m.budgetsExceeded.push(stage);
-    this.#ctx.metrics.budgetExceeded.labels(stage, action).inc();
-    this.#ctx.logger.warn(
-      { turnId: this.turnId, stage, budgetMs, elapsedMs, action },
-      'stage budget exceeded',
-    );
-    this.#ctx.emit({
-      type: 'budget.exceeded',
-      turnId: this.turnId,
-      stage,
-      budgetMs,
-      elapsedMs,
-      action,
-    });
+    this.#obs.budgetExceeded(stage, budgetMs, elapsedMs, action);
     if (action === 'record') {
       return;
     }
@@ -475,17 +425,17 @@ export class Turn {
       const old = this.#llm;
       this.#llm = undefined;
       old?.cancel();
-      this.#ctx.metrics.waitingFirstToken.dec();
+      this.#obs.llmStopped();
       this.#llmAttempt++;
       this.#startLlm();
     } else if (stage === 'tts') {
       const old = this.#tts;
       this.#tts = undefined;
-      old?.cancel();
+      old?.cancel('fallback');
       this.#ttsAttempt++;
       const text = this.#ttsText;
       this.#ttsText = '';
-      this.#ttsFirstTextMs = 0;
+      this.#ttsFirstText = false;
       if (text !== '') {
         this.#sendText(text);
       }
@@ -501,13 +451,12 @@ export class Turn {
     }
     const e =
       err instanceof RelayError ? err : new RelayError('RELAY_ERR_STAGE_FAILED', String(err));
-    this.#ctx.metrics.stageErrors.labels(stage, e.code).inc();
-    this.#ctx.logger.warn({ turnId: this.turnId, stage, code: e.code }, 'turn stage failed');
+    this.#obs.stageFailed(stage, e.code);
     this.#ctx.emit({ type: 'error', code: e.code, message: e.message, turnId: this.turnId });
-    this.#finish('failed', e);
+    this.#finish('failed', { stage, reason: e.code });
   }
 
-  #finish(outcome: TurnOutcome, _err: RelayError | undefined): void {
+  #finish(outcome: TurnOutcome, failure: TurnFailure | undefined, counted = true): void {
     if (this.#finished) {
       return;
     }
@@ -518,15 +467,12 @@ export class Turn {
     this.#llm = undefined;
     this.#tts = undefined;
     if (llm !== undefined && !this.#llmDone) {
-      if (this.#llmFirstMs === 0) {
-        this.#ctx.metrics.waitingFirstToken.dec();
-      }
       llm.cancel();
     }
     if (tts !== undefined && outcome !== 'done') {
-      tts.write({ cancel: { reason: outcome } });
-      tts.cancel();
+      tts.cancel(outcome);
     }
+    this.#obs.ended(outcome, failure, counted);
     const heard = this.heard(nowMs());
     const heardText =
       outcome === 'done' ? this.#replyText : this.#ttsText.slice(0, heard.end).trimEnd();
@@ -540,6 +486,6 @@ export class Turn {
         heardAudioMs: heard.audioMs,
       });
     }
-    this.#onEnd(this, { outcome, heardText, metrics: this.#m });
+    this.#onEnd(this, { outcome, heardText, metrics: this.#obs.metrics });
   }
 }

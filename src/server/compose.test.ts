@@ -15,26 +15,34 @@ interface Service {
   entrypoint?: string[];
   environment?: Record<string, string>;
   depends_on?: Record<string, unknown>;
+  healthcheck?: { test: string[] };
 }
 
 // There is no Docker engine here, so the compose file is checked, not started.
 describe('docker-compose.yml', () => {
-  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), {
+    merge: true,
+  }) as {
     services: Record<string, Service>;
   };
   const services = compose.services;
 
-  it('defines redis, the engines, two media nodes and a gateway', () => {
+  it('defines redis, the engines, two media nodes, a gateway, Prometheus and Grafana', () => {
     expect(Object.keys(services).sort()).toEqual([
       'espeak',
       'gateway',
+      'grafana',
       'pocketsphinx',
+      'prometheus',
       'redis',
       'relay-a',
       'relay-b',
       'reply',
       'sim',
     ]);
+    for (const [name, s] of Object.entries(services)) {
+      expect(s.healthcheck?.test.length ?? 0, `${name} has a health check`).toBeGreaterThan(0);
+    }
     for (const [name, s] of Object.entries(services)) {
       for (const dep of Object.keys(s.depends_on ?? {})) {
         expect(services[dep], `${name} depends on ${dep}`).toBeDefined();
@@ -69,12 +77,19 @@ describe('docker-compose.yml', () => {
 
   it('runs an engine kind that exists, and the Dockerfile copies what the image needs', () => {
     const sim = services['sim']!;
-    expect(sim.entrypoint).toContain('src/engines/main.ts');
+    expect(sim.entrypoint).toEqual(['node', 'dist/engines/main.js']);
     expect(readFileSync(join(ROOT, 'src/engines/main.ts'), 'utf8')).toContain(
       `${sim.command?.[0] ?? ''}:`,
     );
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-    for (const m of dockerfile.matchAll(/^COPY (.+) \S+$/gm)) {
+    // Multi-stage on Node 24, built with npm run build, run from dist/ as a non-root user.
+    expect(dockerfile).toMatch(/^FROM node:24\S* AS build$/m);
+    expect(dockerfile).toContain('RUN npm run build');
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*dist\/healthcheck\.js/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "dist\/main\.js"\]$/m);
+    expect(existsSync(join(ROOT, 'src/healthcheck.ts'))).toBe(true);
+    for (const m of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
       for (const src of m[1]!.split(' ')) {
         expect(existsSync(join(ROOT, src)), src).toBe(true);
       }

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RelayClient, UpgradeRefused } from '../client/relay-client.js';
-import { scriptedAudio } from '../testing/speech-script.js';
+import { scriptedAudio } from '../media/speech-script.js';
 import { startTestRelay, testToken, wsUrl } from '../testing/relay-harness.js';
 import type { Relay } from './relay.js';
 

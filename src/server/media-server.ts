@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
+import { listenOn } from './listen.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -146,16 +147,10 @@ export class MediaServer {
   }
 
   async listen(port: number, host: string): Promise<AddressInfo> {
-    await new Promise<void>((resolve, reject) => {
-      this.#http.once('error', reject);
-      this.#http.listen(port, host, () => {
-        this.#http.off('error', reject);
-        resolve();
-      });
-    });
+    const info = await listenOn(this.#http, port, host);
     this.#heartbeat = setInterval(() => this.#beat(), this.#o.heartbeatMs);
     this.#heartbeat.unref();
-    return this.#http.address() as AddressInfo;
+    return info;
   }
 
   /** New upgrades get 503 from now on. */

@@ -17,6 +17,9 @@ export const relayConfigSchema = z.strictObject({
   mediaPort: z.number().int().min(0).max(65535).default(8080),
   gatewayHost: z.string().default('127.0.0.1'),
   gatewayPort: z.number().int().min(0).max(65535).default(8081),
+  /** Ops listener of a media-only node (/metrics, /healthz, /readyz); host defaults to `host`. */
+  opsHost: z.string().optional(),
+  opsPort: z.number().int().min(0).max(65535).default(8082),
   pipelinesDir: z.string().default('pipelines'),
   /** redis://… for fleets; absent = in-memory state (single process). */
   redisUrl: z.string().url().optional(),
@@ -43,6 +46,8 @@ export const relayConfigSchema = z.strictObject({
       maxSessions: z.number().int().positive().default(2000),
       maxSessionsPerKey: z.number().int().positive().default(100),
       connectsPerMinute: z.number().int().positive().default(600),
+      /** Dev-mode token route (POST /v1/tokens/dev): requests per minute per client IP. */
+      devTokensPerMinute: z.number().int().positive().default(30),
       maxPayloadBytes: z
         .number()
         .int()
@@ -113,6 +118,8 @@ const ENV: Record<string, (v: string, into: Record<string, unknown>) => void> = 
   VOICE_RELAY_MEDIA_PORT: (v, o) => (o['mediaPort'] = Number(v)),
   VOICE_RELAY_GATEWAY_HOST: (v, o) => (o['gatewayHost'] = v),
   VOICE_RELAY_GATEWAY_PORT: (v, o) => (o['gatewayPort'] = Number(v)),
+  VOICE_RELAY_OPS_HOST: (v, o) => (o['opsHost'] = v),
+  VOICE_RELAY_OPS_PORT: (v, o) => (o['opsPort'] = Number(v)),
   VOICE_RELAY_PIPELINES: (v, o) => (o['pipelinesDir'] = v),
   VOICE_RELAY_REDIS_URL: (v, o) => (o['redisUrl'] = v),
   VOICE_RELAY_LOG_LEVEL: (v, o) => (o['logLevel'] = v),
@@ -142,26 +149,32 @@ function obj(o: Record<string, unknown>, key: string): Record<string, unknown> {
   return fresh;
 }
 
+/** Command-line flags (the README's Configuration table and `--help` list each). */
+export const RELAY_FLAGS = {
+  config: { type: 'string' },
+  role: { type: 'string' },
+  'node-id': { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'gateway-host': { type: 'string' },
+  'gateway-port': { type: 'string' },
+  'ops-host': { type: 'string' },
+  'ops-port': { type: 'string' },
+  pipelines: { type: 'string' },
+  redis: { type: 'string' },
+  'log-level': { type: 'string' },
+  'admin-keys': { type: 'string' },
+  'jwt-secret': { type: 'string' },
+  'dev-tokens': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+/** Environment variables, same names in the README and `--help`. */
+export const RELAY_ENV_NAMES: readonly string[] = ['VOICE_RELAY_CONFIG', ...Object.keys(ENV)];
+
 export function loadRelayConfig(argv: string[], env: NodeJS.ProcessEnv): Readonly<RelayConfig> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      config: { type: 'string' },
-      role: { type: 'string' },
-      'node-id': { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'gateway-host': { type: 'string' },
-      'gateway-port': { type: 'string' },
-      pipelines: { type: 'string' },
-      redis: { type: 'string' },
-      'log-level': { type: 'string' },
-      'admin-keys': { type: 'string' },
-      'jwt-secret': { type: 'string' },
-      'dev-tokens': { type: 'boolean' },
-    },
-  });
+  const { values } = parseArgs({ args: argv, strict: true, options: RELAY_FLAGS });
   let raw: Record<string, unknown> = {};
   const source = values.config ?? env['VOICE_RELAY_CONFIG'];
   if (source !== undefined) {
@@ -199,6 +212,8 @@ export function loadRelayConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     'gatewayPort',
     values['gateway-port'] === undefined ? undefined : Number(values['gateway-port']),
   );
+  flag('opsHost', values['ops-host']);
+  flag('opsPort', values['ops-port'] === undefined ? undefined : Number(values['ops-port']));
   flag('pipelinesDir', values.pipelines);
   flag('redisUrl', values.redis);
   flag('logLevel', values['log-level']);
@@ -228,4 +243,18 @@ export function loadRelayConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     throw new ConfigError(problems);
   }
   return Object.freeze(r.data);
+}
+
+/**
+ * A relay that no client could ever authenticate against: no JWT verification source,
+ * no dev tokens, and no API keys (none can be created without an admin key, and a
+ * memory store starts empty). Returns the warning's hint, or undefined when fine.
+ */
+export function missingCredentialSource(c: RelayConfig): string | undefined {
+  const jwt =
+    c.jwt.hs256Secret !== undefined || c.jwt.jwksFile !== undefined || c.jwt.jwksUrl !== undefined;
+  if (jwt || c.devTokens || c.adminKeys.length > 0 || c.redisUrl !== undefined) {
+    return undefined;
+  }
+  return 'set jwt.hs256Secret (VOICE_RELAY_JWT_SECRET), jwt.jwksFile or jwt.jwksUrl for client JWTs, or adminKeys (VOICE_RELAY_ADMIN_KEYS) to create API keys';
 }

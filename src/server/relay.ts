@@ -12,8 +12,15 @@ import { MemoryStateStore } from '../state/memory-store.js';
 import { RedisStateStore } from '../state/redis-store.js';
 import type { StateStore } from '../state/types.js';
 import { startGateway } from '../gateway/listen.js';
-import { startEmbeddedEngines, type EmbeddedEngines } from './embedded-engines.js';
+import {
+  startEmbeddedEngines,
+  type EmbeddedEngines,
+  type EngineAvailability,
+} from './embedded-engines.js';
 import { MediaServer } from './media-server.js';
+import { OpsServer } from './ops-server.js';
+import { pipelineEngines } from './engine-report.js';
+import { SAY_EXAMPLES } from '../engines/reply/phrases.js';
 import type { MediaModuleFactory } from './media-routes.js';
 import { createWebRtcModule } from '../transports/webrtc/index.js';
 import {
@@ -35,6 +42,8 @@ export interface Relay {
   readonly mediaAddress: string | undefined;
   /** Base URL of the management gateway (role all/gateway), e.g. http://127.0.0.1:8081. */
   readonly gatewayUrl: string | undefined;
+  /** Base URL of the ops listener (role media only: /metrics, /healthz, /readyz). */
+  readonly opsUrl: string | undefined;
   readonly engines: EmbeddedEngines | undefined;
   /** Readiness false, new upgrades 503, sessions finish their turn within the grace, close 1001. */
   drain(graceMs: number): Promise<void>;
@@ -51,6 +60,8 @@ export const DEV_TENANT = 'dev';
 export interface RelayExtras {
   /** Ingress modules on the media listener (WebRTC signalling, carrier sockets). */
   modules?: MediaModuleFactory[];
+  /** Which real engines count as installed (default: detected; tests force them off). */
+  engineAvailability?: EngineAvailability;
 }
 
 /** The config file's webrtc section as module options (only the fields that are set). */
@@ -114,12 +125,13 @@ export async function startRelay(
 
   try {
     let gatewayUrl: string | undefined;
+    let opsUrl: string | undefined;
     let engines: EmbeddedEngines | undefined;
     let sessions: SessionManager | undefined;
     let media: MediaServer | undefined;
     let mediaAddress: string | undefined;
     if (config.role !== 'gateway') {
-      engines = await startEmbeddedEngines(pipelines.list(), logger);
+      engines = await startEmbeddedEngines(pipelines.list(), logger, extras.engineAvailability);
       const running = engines;
       cleanups.push(() => running.close());
       logger.info(
@@ -165,7 +177,19 @@ export async function startRelay(
           createWebRtcModule({
             ...webrtcOptions(config.webrtc),
             // The demo page exists only in development mode (it takes dev tokens).
-            ...(config.devTokens ? { demo: { gatewayUrl: () => gatewayUrl ?? '' } } : {}),
+            ...(config.devTokens
+              ? {
+                  demo: {
+                    gatewayUrl: () => gatewayUrl ?? '',
+                    info: () => ({
+                      engines: Object.fromEntries(
+                        pipelines.list().map((p) => [p.name, pipelineEngines(p, running)]),
+                      ),
+                      say: SAY_EXAMPLES,
+                    }),
+                  },
+                }
+              : {}),
           }),
           ...(config.telephony === undefined
             ? []
@@ -193,6 +217,7 @@ export async function startRelay(
           authenticator,
           ...(config.apiKeyPepper === undefined ? {} : { apiKeyPepper: config.apiKeyPepper }),
           ready: () => ready && !draining,
+          devTokenRatePerMin: config.limits.devTokensPerMinute,
           degradedReady: config.state.whenUnavailable === 'admit',
           logger,
           nodeId,
@@ -219,6 +244,18 @@ export async function startRelay(
       );
       cleanups.push(() => gw.close());
       gatewayUrl = gw.address;
+    } else {
+      // A media-only node has no gateway: its metrics and health get a listener of their own.
+      const ops = new OpsServer({
+        registry: metrics.registry,
+        nodeId,
+        ready: () => ready && !draining,
+      });
+      const info = await ops.listen(config.opsPort, config.opsHost ?? config.host);
+      cleanups.push(() => ops.close());
+      const hostPart = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+      opsUrl = `http://${hostPart}:${info.port}`;
+      logger.info({ host: info.address, port: info.port }, 'ops listener listening');
     }
     ready = true;
     const s = sessions;
@@ -239,6 +276,7 @@ export async function startRelay(
       sessions,
       mediaAddress,
       gatewayUrl,
+      opsUrl,
       engines,
       async drain(graceMs) {
         draining = true;

@@ -4,7 +4,7 @@ import type { PipelineConfig } from '../config/pipeline-schema.js';
 import type { ServerEvent } from '../frames/events.js';
 import type { AudioFrame, OutputFrame } from '../frames/frames.js';
 import { nowMs } from '../core/clock.js';
-import { JitterAdapter } from '../media/jitter/jitter-adapter.js';
+import { createUplink, type UplinkBuffer } from '../media/uplink/uplink.js';
 import type { JitterStats } from '../media/jitter/jitter-buffer.js';
 import {
   SessionPipeline,
@@ -58,7 +58,7 @@ export class RelaySession {
   readonly createdAtMs = Date.now();
   readonly #o: RelaySessionOptions;
   readonly #pipeline: SessionPipeline;
-  readonly #jitter: JitterAdapter;
+  readonly #jitter: UplinkBuffer;
   #state: RelaySessionInfo['state'] = 'open';
   #closingSent = false;
   #expiryTimer: NodeJS.Timeout | undefined;
@@ -81,20 +81,7 @@ export class RelaySession {
       },
       onAudio: (f) => o.transport.sendAudio(f),
     });
-    const j = o.config.jitter;
-    this.#jitter = new JitterAdapter({
-      clock: nowMs,
-      sink: (f) => this.#pipeline.pushAudio(f),
-      mode: j.mode,
-      fixedDelayMs: j.startDelayMs,
-      sampleRateHz: o.config.audio.sampleRateHz,
-      buffer: {
-        startDelayMs: j.startDelayMs,
-        minDelayMs: j.minDelayMs,
-        maxDelayMs: j.maxDelayMs,
-        quantile: j.quantile,
-      },
-    });
+    this.#jitter = createUplink(o.config, nowMs, (f) => this.#pipeline.pushAudio(f));
   }
 
   get state(): RelaySessionInfo['state'] {

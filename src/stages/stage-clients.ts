@@ -6,6 +6,7 @@ import type { StageName } from '../frames/events.js';
 import { RelayError } from '../errors/errors.js';
 import { STAGE_CHANNEL_OPTIONS } from '../grpc/channel.js';
 import { stageProtos } from '../grpc/protos.js';
+import { EndpointSelectors, type Balance, type EndpointSelector } from './endpoint-selector.js';
 
 export const EMBEDDED_ENDPOINT = 'embedded';
 /** Metadata key carrying a per-call latency profile to the simulated engines. */
@@ -62,6 +63,7 @@ export class StageClients {
     string,
     SpeechToTextClient | LanguageModelClient | TextToSpeechClient
   >();
+  readonly #selectors = new EndpointSelectors();
   #closed = false;
 
   constructor(options: StageClientsOptions = {}) {
@@ -125,6 +127,11 @@ export class StageClients {
     return md;
   }
 
+  /** The process-wide endpoint selector of a stage's endpoint list (shared by all sessions). */
+  selector(stage: StageName, endpoints: readonly string[], balance: Balance): EndpointSelector {
+    return this.#selectors.get(stage, endpoints, balance);
+  }
+
   close(): void {
     if (this.#closed) {
       return;
@@ -134,28 +141,5 @@ export class StageClients {
       c.close();
     }
     this.#clients.clear();
-  }
-}
-
-/** Picks endpoints for a stage: failover order, or round-robin across calls. */
-export class EndpointSelector {
-  readonly #endpoints: readonly string[];
-  readonly #roundRobin: boolean;
-  #next = 0;
-
-  constructor(endpoints: readonly string[], balance: 'failover' | 'round-robin') {
-    this.#endpoints = endpoints;
-    this.#roundRobin = balance === 'round-robin';
-  }
-
-  get count(): number {
-    return this.#endpoints.length;
-  }
-
-  /** The endpoint for a call's `attempt`-th try (0 = first). */
-  pick(attempt: number): string {
-    const base = this.#roundRobin && attempt === 0 ? this.#next++ : 0;
-    const i = (base + attempt) % this.#endpoints.length;
-    return this.#endpoints[i] ?? this.#endpoints[0] ?? EMBEDDED_ENDPOINT;
   }
 }

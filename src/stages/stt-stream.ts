@@ -11,7 +11,8 @@ import { Backoff } from '../core/backoff.js';
 import { nowMs } from '../core/clock.js';
 import { fromGrpcError, isServiceError } from '../errors/map.js';
 import type { RelayError } from '../errors/errors.js';
-import { EndpointSelector, type StageClients } from './stage-clients.js';
+import type { EndpointRoute } from './endpoint-selector.js';
+import type { StageClients } from './stage-clients.js';
 
 export interface SttStreamHandlers {
   onTranscript(t: Transcript__Output, receivedTsMs: number): void;
@@ -19,7 +20,11 @@ export interface SttStreamHandlers {
   onFlushDone(turnId: string): void;
   /** The stream failed; it is re-opened automatically after a backoff. */
   onFailure(err: RelayError): void;
+  /** Caller audio was dropped (beyond the memory budget): already counted in the metric. */
+  onAudioDropped?(reason: SttDropReason): void;
 }
+
+export type SttDropReason = 'stt_backpressure' | 'stt_unavailable';
 
 export interface SttStreamOptions {
   sessionId: string;
@@ -29,7 +34,10 @@ export interface SttStreamOptions {
   metrics: Metrics;
   logger: Logger;
   handlers: SttStreamHandlers;
-  /** Frames allowed to wait in the gRPC write buffer before new ones are dropped. */
+  /**
+   * Frames allowed to wait in the gRPC write buffer before new ones are dropped: the
+   * per-session memory budget (the pipeline's `uplink.bufferSeconds`), default 10 s.
+   */
   maxPendingFrames?: number;
 }
 
@@ -40,7 +48,7 @@ export interface SttStreamOptions {
  */
 export class SttStream {
   readonly #o: SttStreamOptions;
-  readonly #selector: EndpointSelector;
+  readonly #selector: EndpointRoute;
   readonly #backoff = new Backoff({ initialMs: 50, maxMs: 2_000 });
   readonly #maxPending: number;
   readonly #frameRelay: Metrics['frameRelay'];
@@ -56,8 +64,10 @@ export class SttStream {
 
   constructor(options: SttStreamOptions) {
     this.#o = options;
-    this.#selector = new EndpointSelector(options.config.endpoints, options.config.balance);
-    this.#maxPending = options.maxPendingFrames ?? 50;
+    this.#selector = options.clients
+      .selector('stt', options.config.endpoints, options.config.balance)
+      .route();
+    this.#maxPending = options.maxPendingFrames ?? 500;
     this.#frameRelay = options.metrics.frameRelay;
     this.#dropBackpressure = options.metrics.framesDropped.labels('stt_backpressure');
     this.#dropDown = options.metrics.framesDropped.labels('stt_unavailable');
@@ -130,10 +140,12 @@ export class SttStream {
     const call = this.#call;
     if (call === undefined) {
       this.#dropDown.inc();
+      this.#o.handlers.onAudioDropped?.('stt_unavailable');
       return;
     }
     if (call.writableLength >= this.#maxPending) {
       this.#dropBackpressure.inc();
+      this.#o.handlers.onAudioDropped?.('stt_backpressure');
       return;
     }
     call.write({

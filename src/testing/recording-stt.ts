@@ -6,6 +6,9 @@ import { stageProtos } from '../grpc/protos.js';
 export interface RecordedChunk {
   seq: number;
   concealed: boolean;
+  /** The stream's request id (the relay sends its session id). */
+  requestId: string;
+  audio: Buffer;
 }
 
 /** A real gRPC STT server that records every audio chunk it receives, in order. */
@@ -20,9 +23,18 @@ export async function startRecordingStt(): Promise<{
   const server = new Server();
   server.addService(stageProtos().SpeechToText.service, {
     Recognize: (call: ServerDuplexStream<RecognizeRequest__Output, RecognizeResponse>) => {
+      let requestId = '';
       call.on('data', (req: RecognizeRequest__Output) => {
+        if (req.requestId !== '') {
+          requestId = req.requestId;
+        }
         if (req.kind === 'audio' && req.audio != null) {
-          chunks.push({ seq: req.audio.seq, concealed: req.audio.concealed });
+          chunks.push({
+            seq: req.audio.seq,
+            concealed: req.audio.concealed,
+            requestId,
+            audio: req.audio.audio,
+          });
           for (const w of waiters) {
             if (chunks.length >= w.n) {
               waiters.delete(w);

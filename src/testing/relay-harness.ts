@@ -2,7 +2,7 @@ import { SignJWT } from 'jose';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../observability/logger.js';
 import { relayConfigSchema, type RelayConfig } from '../server/relay-config.js';
-import { startRelay, type Relay } from '../server/relay.js';
+import { startRelay, type Relay, type RelayExtras } from '../server/relay.js';
 
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
 export const TEST_ADMIN_KEY = 'vra_test-admin-key-0123456789abcdef0123456789';
@@ -15,10 +15,14 @@ export type TestRelayConfig = Partial<Omit<RelayConfig, 'limits' | 'jwt' | 'stat
 };
 
 /** A relay on loopback port 0 (media and gateway) with a known JWT secret and admin key. */
-export async function startTestRelay(overrides: TestRelayConfig = {}): Promise<Relay> {
+export async function startTestRelay(
+  overrides: TestRelayConfig = {},
+  extras: RelayExtras = {},
+): Promise<Relay> {
   const config = relayConfigSchema.parse({
     mediaPort: 0,
     gatewayPort: 0,
+    opsPort: 0,
     pipelinesDir: REPO_PIPELINES,
     logLevel: 'silent',
     adminKeys: [TEST_ADMIN_KEY],
@@ -26,7 +30,7 @@ export async function startTestRelay(overrides: TestRelayConfig = {}): Promise<R
     ...overrides,
     jwt: { hs256Secret: TEST_JWT_SECRET, ...overrides.jwt },
   });
-  return startRelay(config, silentLogger());
+  return startRelay(config, silentLogger(), extras);
 }
 
 export interface TestTokenOptions {

@@ -11,6 +11,10 @@ export interface RelayProcess {
   /** base URL of the gateway */
   gateway: string;
   node: string;
+  /** base URL of the ops listener (media-only nodes) */
+  ops?: string;
+  /** Everything the process wrote so far (stdout and stderr). */
+  output(): string;
   /** SIGTERM and wait for the exit code. */
   stop(): Promise<number | null>;
 }
@@ -22,37 +26,37 @@ export async function startRelayProcess(
 ): Promise<RelayProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', MAIN, '--port', '0', '--gateway-port', '0', ...args],
+    ['--import', 'tsx', MAIN, '--port', '0', '--gateway-port', '0', '--ops-port', '0', ...args],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
   );
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
-  const started = await new Promise<{ media: string; gateway: string; node: string }>(
-    (resolve, reject) => {
-      let out = '';
-      const t = setTimeout(() => reject(new Error(`relay did not start:\n${out}`)), 30_000);
-      child.stdout?.on('data', (b: Buffer) => {
-        out += b.toString();
-        for (const line of out.split('\n')) {
-          if (line.includes('"msg":"relay started"')) {
-            clearTimeout(t);
-            resolve(JSON.parse(line) as { media: string; gateway: string; node: string });
-          }
+  let out = '';
+  type Started = { media: string; gateway: string; node: string; ops?: string };
+  const started = await new Promise<Started>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`relay did not start:\n${out}`)), 30_000);
+    child.stdout?.on('data', (b: Buffer) => {
+      out += b.toString();
+      for (const line of out.split('\n')) {
+        if (line.includes('"msg":"relay started"')) {
+          clearTimeout(t);
+          resolve(JSON.parse(line) as Started);
         }
-      });
-      child.stderr?.on('data', (b: Buffer) => {
-        out += b.toString();
-      });
-      void exited.then((code) => {
-        clearTimeout(t);
-        reject(new Error(`relay exited early (${code}):\n${out}`));
-      });
-    },
-  );
+      }
+    });
+    child.stderr?.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    void exited.then((code) => {
+      clearTimeout(t);
+      reject(new Error(`relay exited early (${code}):\n${out}`));
+    });
+  });
   return {
     child,
     ...started,
+    output: () => out,
     stop: async () => {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

@@ -1,6 +1,7 @@
 /** Options and counters of one OpenAI-compatible LLM bridge. */
 import type { BackoffOptions } from '../../core/backoff.js';
 import { EngineMonitor, EngineStats } from '../shared/engine-monitor.js';
+import { requiresMaxCompletionTokens, type MaxTokensField } from './upstream.js';
 
 export interface OpenAiEngineOptions {
   /** API base URL, up to and including the version (default https://api.openai.com/v1). */
@@ -19,6 +20,12 @@ export interface OpenAiEngineOptions {
   backoff?: Partial<BackoffOptions>;
   /** Extra request headers (e.g. OpenAI-Organization). */
   headers?: Record<string, string>;
+  /**
+   * Field for the token limit: `max_completion_tokens` (OpenAI; required by o-series and
+   * gpt-5), `max_tokens` (servers that read only that), or `auto` (default: by model, and
+   * switched for the model when the upstream rejects the field sent).
+   */
+  maxTokensField?: MaxTokensField | 'auto';
 }
 
 export interface ResolvedOpenAiOptions {
@@ -30,6 +37,7 @@ export interface ResolvedOpenAiOptions {
   maxRetries: number;
   backoff: Partial<BackoffOptions>;
   headers: Record<string, string>;
+  maxTokensField: MaxTokensField | 'auto';
 }
 
 export class OpenAiStats extends EngineStats {
@@ -56,7 +64,32 @@ export class OpenAiEngine {
       maxRetries: options.maxRetries ?? 3,
       backoff: { initialMs: 250, maxMs: 2_000, ...options.backoff },
       headers: options.headers ?? {},
+      maxTokensField: options.maxTokensField ?? 'auto',
     };
+  }
+
+  /** Token-limit field learned per model from upstream rejections (auto mode). */
+  readonly #learned = new Map<string, MaxTokensField>();
+
+  /** The token-limit field to send for `model`. */
+  tokensField(model: string): MaxTokensField {
+    const o = this.options.maxTokensField;
+    if (o !== 'auto') {
+      return o;
+    }
+    return (
+      this.#learned.get(model) ??
+      (requiresMaxCompletionTokens(model) ? 'max_completion_tokens' : 'max_tokens')
+    );
+  }
+
+  /** The upstream rejected one field for `model`: use `field` from now on (auto mode only). */
+  learnTokensField(model: string, field: MaxTokensField): boolean {
+    if (this.options.maxTokensField !== 'auto' || this.#learned.size >= 1_000) {
+      return false;
+    }
+    this.#learned.set(model, field);
+    return true;
   }
 
   get url(): string {

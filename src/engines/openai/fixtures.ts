@@ -72,6 +72,16 @@ export const INVALID_KEY_BODY = JSON.stringify({
   },
 });
 
+export const UNSUPPORTED_MAX_TOKENS_BODY = JSON.stringify({
+  error: {
+    message:
+      "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+    type: 'invalid_request_error',
+    param: 'max_tokens',
+    code: 'unsupported_parameter',
+  },
+});
+
 export const RATE_LIMIT_BODY = JSON.stringify({
   error: {
     message:

@@ -24,9 +24,11 @@ import {
   chatCompletionsBody,
   describeNetworkError,
   grpcCodeForHttp,
+  grpcCodeForStreamError,
   isRetryableHttp,
   providerMessage,
   retryAfterMs,
+  tokensFieldFix,
   UpstreamError,
 } from './upstream.js';
 
@@ -139,15 +141,25 @@ export class OpenAiGeneration {
       headers['authorization'] = `Bearer ${key}`;
     }
     this.#engine.monitor.stats.upstreamRequests++;
+    const model = this.#model();
+    const field = this.#engine.tokensField(model);
     const res = await fetch(this.#engine.url, {
       method: 'POST',
       headers,
-      body: JSON.stringify(chatCompletionsBody(this.#req, this.#engine.options.model)),
+      body: JSON.stringify(chatCompletionsBody(this.#req, this.#engine.options.model, field)),
       signal,
     });
     if (!res.ok) {
       const text = await readText(res, MAX_ERROR_BODY_BYTES);
       const reason = res.statusText === '' ? '' : ` ${res.statusText}`;
+      const fix = res.status === 400 ? tokensFieldFix(field, text) : undefined;
+      if (fix !== undefined && this.#engine.learnTokensField(model, fix)) {
+        // The model wants the other token-limit field: ask again at once, with it.
+        throw new UpstreamError(GrpcStatus.INVALID_ARGUMENT, providerMessage(text), {
+          retryable: true,
+          retryAfterMs: 0,
+        });
+      }
       throw new UpstreamError(
         grpcCodeForHttp(res.status),
         `upstream HTTP ${res.status}${reason}: ${providerMessage(text)}`,
@@ -192,6 +204,11 @@ export class OpenAiGeneration {
     }
   }
 
+  #model(): string {
+    const p = this.#req.params;
+    return p != null && p.model !== '' ? p.model : this.#engine.options.model;
+  }
+
   /** One SSE event's data; true for [DONE]. */
   #onEvent(data: string): boolean {
     if (data.trim() === '[DONE]') {
@@ -211,11 +228,10 @@ export class OpenAiGeneration {
       );
     }
     if (chunk.error !== undefined && chunk.error !== null) {
-      throw new UpstreamError(
-        GrpcStatus.UNAVAILABLE,
-        `upstream error in the stream: ${providerMessage(data)}`,
-        { retryable: true },
-      );
+      const code = grpcCodeForStreamError(data);
+      throw new UpstreamError(code, `upstream error in the stream: ${providerMessage(data)}`, {
+        retryable: code !== GrpcStatus.INVALID_ARGUMENT,
+      });
     }
     const choice = chunk.choices?.[0];
     const content = choice?.delta?.content;

@@ -4,7 +4,7 @@ import { defined, numberOption, portOption } from '../shared/cli-args.js';
 import { OPENAI_DEFAULT_PORT, startOpenAiServer } from './server.js';
 
 export const openAiLauncher: EngineLauncher = {
-  summary: `openai  [--host H] [--port P (${OPENAI_DEFAULT_PORT})] [--base-url https://api.openai.com/v1] [--model gpt-4o-mini] [--api-key-env OPENAI_API_KEY] [--first-token-timeout-ms 10000] [--max-retries 3]`,
+  summary: `openai  [--host H] [--port P (${OPENAI_DEFAULT_PORT})] [--base-url https://api.openai.com/v1] [--model gpt-4o-mini] [--api-key-env OPENAI_API_KEY] [--first-token-timeout-ms 10000] [--max-retries 3] [--max-tokens-field auto|max_tokens|max_completion_tokens]`,
   async start(args) {
     const { values } = parseArgs({
       args,
@@ -16,6 +16,7 @@ export const openAiLauncher: EngineLauncher = {
         'api-key-env': { type: 'string' },
         'first-token-timeout-ms': { type: 'string' },
         'max-retries': { type: 'string' },
+        'max-tokens-field': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -32,7 +33,24 @@ export const openAiLauncher: EngineLauncher = {
           'first-token-timeout-ms',
         ),
         maxRetries: numberOption(values['max-retries'], 'max-retries'),
+        maxTokensField: tokensFieldOption(values['max-tokens-field']),
       }),
     );
   },
 };
+
+function tokensFieldOption(
+  value: string | undefined,
+): 'auto' | 'max_tokens' | 'max_completion_tokens' | undefined {
+  if (
+    value === undefined ||
+    value === 'auto' ||
+    value === 'max_tokens' ||
+    value === 'max_completion_tokens'
+  ) {
+    return value;
+  }
+  throw new Error(
+    `invalid --max-tokens-field ${value} (auto, max_tokens or max_completion_tokens)`,
+  );
+}

@@ -12,6 +12,7 @@ import {
   RATE_LIMIT_BODY,
   SERVER_ERROR_BODY,
   startFixtureServer,
+  UNSUPPORTED_MAX_TOKENS_BODY,
   writeJsonError,
   writeSse,
   type FixtureServer,
@@ -102,6 +103,53 @@ describe('OpenAI-compatible bridge', () => {
       max_tokens: 64,
       stop: ['\n\n'],
     });
+  });
+
+  it('sends max_completion_tokens for models that require it, or as configured', async () => {
+    const c = await start();
+    upstream.handler = (_req, res) => writeSse(res, helloStream(['Ok']));
+    const o3 = { ...REQUEST, params: { ...REQUEST.params, model: 'o3-mini' } };
+    expect((await generate(c, o3).rec.done()).code).toBe(GrpcStatus.OK);
+    expect(upstream.requests[0]?.body).toMatchObject({
+      model: 'o3-mini',
+      max_completion_tokens: 64,
+    });
+    expect(upstream.requests[0]?.body).not.toHaveProperty('max_tokens');
+    clients?.close();
+    await bridge?.close();
+    const forced = await start({ maxTokensField: 'max_tokens' });
+    expect((await generate(forced, o3).rec.done()).code).toBe(GrpcStatus.OK);
+    expect(upstream.requests[1]?.body).toMatchObject({ max_tokens: 64 });
+    expect(upstream.requests[1]?.body).not.toHaveProperty('max_completion_tokens');
+  });
+
+  it('switches to max_completion_tokens when the upstream rejects max_tokens, and remembers it', async () => {
+    const c = await start();
+    upstream.handler = (req, res) => {
+      if ('max_tokens' in req.body) {
+        writeJsonError(res, 400, UNSUPPORTED_MAX_TOKENS_BODY);
+      } else {
+        writeSse(res, helloStream(['Fine']));
+      }
+    };
+    const first = generate(c);
+    expect((await first.rec.done()).code).toBe(GrpcStatus.OK);
+    expect(deltas(first.rec).map((d) => d.text)).toEqual(['Fine']);
+    expect(upstream.requests.map((r) => 'max_completion_tokens' in r.body)).toEqual([false, true]);
+    expect((await generate(c).rec.done()).code).toBe(GrpcStatus.OK);
+    expect(upstream.requests.map((r) => 'max_completion_tokens' in r.body)).toEqual([
+      false,
+      true,
+      true,
+    ]);
+  });
+
+  it('maps an error event inside the stream by its code, keeping the provider message', async () => {
+    const c = await start({ maxRetries: 0 });
+    upstream.handler = (_req, res) => writeSse(res, [`data: ${RATE_LIMIT_BODY}\n\n`]);
+    const status = await generate(c).rec.done();
+    expect(status.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+    expect(status.details).toContain('Rate limit reached for gpt-4o-mini');
   });
 
   it('reuses the upstream connection for sequential calls (keep-alive pool)', async () => {

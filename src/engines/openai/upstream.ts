@@ -22,6 +22,7 @@ const ROLES: Readonly<Record<string, string>> = {
 export function chatCompletionsBody(
   req: GenerateRequest__Output,
   defaultModel: string,
+  tokensField: MaxTokensField = 'max_tokens',
 ): Record<string, unknown> {
   const p = req.params;
   const body: Record<string, unknown> = {};
@@ -42,7 +43,9 @@ export function chatCompletionsBody(
   if (p != null) {
     body['temperature'] = roundFloat(p.temperature);
     if (p.maxTokens > 0) {
-      body['max_tokens'] = p.maxTokens;
+      delete body['max_tokens'];
+      delete body['max_completion_tokens'];
+      body[tokensField] = p.maxTokens;
     }
     if (p.topP > 0) {
       body['top_p'] = roundFloat(p.topP);
@@ -52,6 +55,54 @@ export function chatCompletionsBody(
     }
   }
   return body;
+}
+
+/**
+ * Which field carries the token limit. OpenAI deprecated `max_tokens` and its
+ * reasoning models (o-series, gpt-5) reject it; some self-hosted servers read
+ * only `max_tokens`.
+ */
+export type MaxTokensField = 'max_tokens' | 'max_completion_tokens';
+
+/** Models known to require `max_completion_tokens` (a router's `vendor/` prefix ignored). */
+export function requiresMaxCompletionTokens(model: string): boolean {
+  return /^(o\d|gpt-5)/.test(model.slice(model.lastIndexOf('/') + 1));
+}
+
+/**
+ * The other field, when a 400 says the one sent is not supported (OpenAI:
+ * "Unsupported parameter: 'max_tokens' ... Use 'max_completion_tokens'
+ * instead"; older servers: "Unrecognized request argument supplied:
+ * max_completion_tokens"); undefined for any other error.
+ */
+export function tokensFieldFix(
+  sent: MaxTokensField,
+  errorBody: string,
+): MaxTokensField | undefined {
+  const other: MaxTokensField = sent === 'max_tokens' ? 'max_completion_tokens' : 'max_tokens';
+  const text = errorBody.toLowerCase();
+  if (sent === 'max_tokens' && text.includes('max_completion_tokens')) {
+    return other;
+  }
+  if (
+    sent === 'max_completion_tokens' &&
+    text.includes('max_completion_tokens') &&
+    /unrecognized|unsupported|unknown|extra (fields|inputs)|not permitted/.test(text)
+  ) {
+    return other;
+  }
+  return undefined;
+}
+
+/** gRPC status for an error event inside a stream (by its OpenAI code/type). */
+export function grpcCodeForStreamError(data: string): GrpcStatus {
+  if (/rate_limit|insufficient_quota|tokens_exceeded|overloaded/.test(data)) {
+    return GrpcStatus.RESOURCE_EXHAUSTED;
+  }
+  if (/invalid_request_error|context_length_exceeded/.test(data)) {
+    return GrpcStatus.INVALID_ARGUMENT;
+  }
+  return GrpcStatus.UNAVAILABLE;
 }
 
 /** proto floats arrive as float32 (0.7 → 0.699999988): send the short decimal. */
@@ -101,14 +152,18 @@ export function providerMessage(body: string): string {
   const text = body.trim();
   try {
     const parsed = JSON.parse(text) as unknown;
-    const err = (parsed as { error?: unknown }).error ?? parsed;
+    // OpenAI: {error:{message,type,code}}; ElevenLabs: {detail:{status,message}}.
+    const err =
+      (parsed as { error?: unknown }).error ?? (parsed as { detail?: unknown }).detail ?? parsed;
     if (typeof err === 'string') {
       return err;
     }
     if (err !== null && typeof err === 'object') {
-      const e = err as { message?: unknown; code?: unknown; type?: unknown };
+      const e = err as { message?: unknown; code?: unknown; type?: unknown; status?: unknown };
       if (typeof e.message === 'string') {
-        const tag = [e.type, e.code].filter((t) => typeof t === 'string' && t !== '').join('/');
+        const tag = [e.type, e.code, e.status]
+          .filter((t) => typeof t === 'string' && t !== '')
+          .join('/');
         return tag === '' ? e.message : `${e.message} (${tag})`;
       }
     }

@@ -38,6 +38,9 @@ const CASES: [string, string, string[], boolean][] = [
   ['pocketsphinx', SERVICE_NAMES.stt, ['--max-failures', '2'], isPocketsphinxAvailable()],
   ['openai', SERVICE_NAMES.llm, ['--base-url', 'http://127.0.0.1:9/v1', '--model', 'm'], true],
   ['reply', SERVICE_NAMES.llm, ['--inter-token-ms', '10'], true],
+  ['deepgram', SERVICE_NAMES.stt, ['--base-url', 'ws://127.0.0.1:9', '--model', 'nova-3'], true],
+  ['elevenlabs', SERVICE_NAMES.tts, ['--base-url', 'ws://127.0.0.1:9'], true],
+  ['cartesia', SERVICE_NAMES.tts, ['--base-url', 'ws://127.0.0.1:9'], true],
 ];
 
 describe('engine launchers', () => {

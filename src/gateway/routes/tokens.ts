@@ -52,7 +52,7 @@ function configError(message: string): RelayError {
 /** Checked when the gateway is built, so a bad token config never starts. */
 export function tokenSettings(config: GatewayTokenConfig): TokenSettings {
   if (config.secret.length < MIN_HS256_SECRET_LENGTH) {
-    throw configError('tokens.secret must be at least 32 characters');
+    throw configError('jwt.hs256Secret must be at least 32 characters');
   }
   const maxTtlSec = config.maxTtlSec ?? MAX_CLIENT_TOKEN_TTL_SEC;
   if (!Number.isInteger(maxTtlSec) || maxTtlSec < 1 || maxTtlSec > MAX_CLIENT_TOKEN_TTL_SEC) {
@@ -116,7 +116,9 @@ export function tokenRoutes(app: FastifyInstance, opts: TokenRouteOptions): void
           .code(501)
           .send(
             errorBody(
-              configError('token minting is not configured on this gateway (tokens.secret)'),
+              configError(
+                'token minting is not configured on this gateway (set jwt.hs256Secret, VOICE_RELAY_JWT_SECRET or --jwt-secret)',
+              ),
             ),
           ),
     );

@@ -16,33 +16,13 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_PATH, chromiumArgs, waitInPage } from './browser-support.js';
 import { encodeWav } from '../../media/wav.js';
 import { silence, synthVoice } from '../../media/pcm.js';
 import { testToken } from '../../testing/relay-harness.js';
 import { startWebRtcTestRelay, until, type WebRtcTestRelay } from './test-support.js';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-
 const IDLE_TIMEOUT_MS = 2_000;
-
-function chromiumArgs(wav: string): string[] {
-  return [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--use-fake-ui-for-media-stream',
-    '--use-fake-device-for-media-stream',
-    '--allow-loopback-in-peer-connection',
-    '--disable-features=WebRtcHideLocalIpsWithMdns',
-    '--autoplay-policy=no-user-gesture-required',
-    `--use-file-for-fake-audio-capture=${wav}%noloop`,
-  ];
-}
 
 /** 0.6 s of silence, 1.4 s of speech-like audio, then silence (48 kHz mono PCM16). */
 async function writeSpeechWav(dir: string): Promise<string> {
@@ -112,23 +92,6 @@ window.__call = async function (token) {
   return { status: r.status, location: window.__t.location };
 };
 `;
-
-/**
- * Polls a page expression until it is truthy (rejects after `timeoutMs`). Uses
- * page.evaluate, which the page's CSP does not restrict (waitForFunction needs eval).
- */
-async function waitInPage(page: Page, expr: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await page.evaluate(`Boolean(${expr})`)) {
-      return;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${expr}`);
-    }
-    await new Promise<void>((r) => setTimeout(r, 50));
-  }
-}
 
 function log(msg: string): void {
   process.stderr.write(`[scenario ${new Date().toISOString()}] ${msg}\n`);

@@ -1,69 +1,24 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { CHROMIUM_PATH, runScenarioProcess } from './browser-support.js';
 
 /**
  * Real headless Chromium against the relay's WebRTC module. Each scenario runs in a child
  * process (browser-scenario.ts), inside a private network namespace with only `lo` when we
  * are root (CI), so no packet can leave loopback; it prints `RESULT {json}`.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const SCENARIO = fileURLToPath(new URL('./browser-scenario.ts', import.meta.url));
-const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const CHILD_TIMEOUT_MS = 90_000;
 
 type Json = Record<string, unknown>;
+const runScenario = (name: string, args: Json = {}): Promise<Json> =>
+  runScenarioProcess(SCENARIO, name, args, CHILD_TIMEOUT_MS);
 
-function runScenario(name: string, args: Json = {}): Promise<Json> {
-  const node = `exec node --import tsx ${shellQuote(SCENARIO)} ${name} ${shellQuote(JSON.stringify(args))}`;
-  const asRoot = process.getuid?.() === 0 && existsSync('/usr/bin/unshare');
-  const [cmd, argv] = asRoot
-    ? ['unshare', ['-n', 'sh', '-c', `ip link set lo up && ${node}`]]
-    : ['sh', ['-c', node]];
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, {
-      cwd: REPO,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) {
-        process.kill(-child.pid, 'SIGKILL');
-      }
-      reject(new Error(`scenario ${name} timed out\n${err.slice(-4000)}`));
-    }, CHILD_TIMEOUT_MS);
-    child.on('close', () => {
-      clearTimeout(timer);
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (line === undefined) {
-        reject(new Error(`scenario ${name} printed no result\n${out}\n${err.slice(-4000)}`));
-        return;
-      }
-      const result = JSON.parse(line.slice('RESULT '.length)) as Json;
-      if (result['ok'] !== true) {
-        reject(
-          new Error(`scenario ${name} failed: ${String(result['error'])}\n${err.slice(-4000)}`),
-        );
-        return;
-      }
-      resolve(result);
-    });
-  });
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-describe.skipIf(!existsSync(CHROMIUM))('WebRTC with headless Chromium', () => {
+describe.skipIf(!existsSync(CHROMIUM_PATH))('WebRTC with headless Chromium', () => {
   it(
     'refuses a bad offer with 401 creating nothing; carries a turn both ways; a closed tab is released within the idle timeout',
     async () => {

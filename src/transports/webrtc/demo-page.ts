@@ -10,7 +10,22 @@
  * exposes its state as `window.demo` (used by the browser tests).
  */
 
-export interface DemoPageOptions {
+/** Which engine runs a stage: real, simulated, missing (not installed) or a remote target. */
+export interface DemoStageEngine {
+  stage: string;
+  engine: string;
+  status: 'real' | 'simulated' | 'missing' | 'remote';
+}
+
+/** What the page tells the user besides the call itself. */
+export interface DemoInfo {
+  /** Per pipeline name: the engine behind each stage. */
+  engines: Record<string, readonly DemoStageEngine[]>;
+  /** Things to say that the engines understand. */
+  say: readonly string[];
+}
+
+export interface DemoPageOptions extends DemoInfo {
   pipeline: string;
   signallingPath: string;
   tokenPath: string;
@@ -46,6 +61,12 @@ h2{font-size:13px;text-transform:uppercase;letter-spacing:.06em;color:#9aa5b1;ma
 .wf-ms{font-variant-numeric:tabular-nums;text-align:right;color:#c9d1d9}
 .wf-budget{color:#f85149;font-size:12px;margin-top:2px}
 #errors{color:#f85149}
+#about{padding:10px 20px;background:#131920;color:#c9d1d9;display:flex;gap:24px;flex-wrap:wrap}
+#about b{color:#9aa5b1;font-weight:normal;text-transform:uppercase;font-size:12px;letter-spacing:.06em;margin-right:6px}
+.eng{margin-right:12px}.eng.real{color:#3fb950}.eng.simulated{color:#d29922}.eng.missing{color:#f85149}.eng.remote{color:#58a6ff}
+#say span{display:inline-block;margin:0 6px 4px 0;padding:1px 8px;border-radius:10px;background:#1f2a36}
+.missed{color:#d29922}
+.wf-note{color:#d29922;font-size:12px;margin-top:2px}
 `;
 
 const SCRIPT = String.raw`
@@ -53,10 +74,49 @@ const CONFIG = JSON.parse(document.getElementById('demo-config').textContent);
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const demo = (window.demo = {
-  state: 'idle', events: [], finals: [], replies: {}, metrics: [], budgets: [],
+  state: 'idle', events: [], finals: [], replies: {}, metrics: [], budgets: [], missed: [],
   pc: null, dc: null, location: null, token: null, error: null,
 });
 $('pipeline').value = params.get('pipeline') || CONFIG.pipeline;
+
+/** "sid.t3" → "turn 3": the session prefix is the same for every turn. */
+function turnLabel(turnId) {
+  const m = /\.t(\d+)$/.exec(turnId || '');
+  return m ? 'turn ' + m[1] : 'turn ' + String(turnId || '').slice(-8);
+}
+function showAbout() {
+  const name = $('pipeline').value.trim();
+  const stages = CONFIG.engines[name] || [];
+  const eng = $('engines');
+  eng.replaceChildren();
+  for (const s of stages) {
+    const d = document.createElement('span');
+    d.className = 'eng ' + s.status;
+    d.textContent = s.stage.toUpperCase() + ' ' + s.engine + ' (' + s.status + ')';
+    eng.appendChild(d);
+  }
+  if (stages.length === 0) eng.textContent = 'unknown pipeline';
+  const stt = stages.find((s) => s.stage === 'stt');
+  const sim = stt && stt.status === 'simulated';
+  demo.sttSimulated = !!sim;
+  $('say').replaceChildren();
+  if (sim) {
+    $('say').textContent = 'STT is simulated: it does not listen, it returns fixed words (install pocketsphinx for real recognition).';
+  } else {
+    for (const t of CONFIG.say) {
+      const d = document.createElement('span');
+      d.textContent = '\u201c' + t + '\u201d';
+      $('say').appendChild(d);
+    }
+  }
+}
+$('pipeline').addEventListener('input', showAbout);
+showAbout();
+function missed(turnId, why) {
+  demo.missed.push({ turnId, why });
+  line($('transcript'), 'missed', 'Didn\u2019t catch that' + (why ? ' (' + why + ')' : '') + '. Try again' +
+    (CONFIG.say.length ? ', e.g. \u201c' + CONFIG.say[demo.missed.length % CONFIG.say.length] + '\u201d.' : '.'));
+}
 
 function setState(s, detail) {
   demo.state = s;
@@ -85,12 +145,13 @@ function onEvent(ev) {
       break;
     case 'transcript.final':
       if (partialEl) { partialEl.remove(); partialEl = null; }
+      if (!ev.text || !ev.text.trim()) { missed(ev.turnId, ''); break; }
       demo.finals.push(ev.text);
-      line($('transcript'), 'final', ev.text);
+      line($('transcript'), 'final', ev.text).dataset.turn = ev.turnId;
       break;
     case 'response.text.delta': {
-      let el = document.querySelector('[data-turn="' + ev.turnId + '"]');
-      if (!el) { el = line($('reply'), 'agent', ''); el.dataset.turn = ev.turnId; }
+      let el = document.querySelector('[data-reply="' + ev.turnId + '"]');
+      if (!el) { el = line($('reply'), 'agent', ''); el.dataset.reply = ev.turnId; }
       demo.replies[ev.turnId] = (demo.replies[ev.turnId] || '') + ev.text;
       el.textContent = demo.replies[ev.turnId];
       break;
@@ -98,7 +159,10 @@ function onEvent(ev) {
     case 'response.interrupted': line($('reply'), 'partial', '(interrupted)'); break;
     case 'turn.metrics': demo.metrics.push(ev); drawTurn(ev); break;
     case 'budget.exceeded': demo.budgets.push(ev); markBudget(ev); break;
-    case 'error': showError(ev.code + ': ' + ev.message); break;
+    case 'error':
+      if (ev.code === 'RELAY_ERR_STAGE_UNAVAILABLE' && ev.turnId) missed(ev.turnId, 'a stage is unavailable');
+      showError((ev.turnId ? turnLabel(ev.turnId) + ' \u00b7 ' : '') + ev.code + ': ' + ev.message);
+      break;
     case 'session.closing': setState('ended', ev.reason); break;
   }
 }
@@ -122,7 +186,7 @@ function drawTurn(m) {
   box.dataset.turn = m.turnId;
   const title = document.createElement('div');
   title.className = 'wf-title';
-  title.textContent = 'turn ' + m.turnId.slice(0, 8) + (m.interrupted ? ' (interrupted)' : '') +
+  title.textContent = turnLabel(m.turnId) + (m.interrupted ? ' (interrupted)' : '') +
     ' · tokens ' + m.promptTokens + '/' + m.completionTokens;
   box.appendChild(title);
   const off = offsets(m);
@@ -154,16 +218,34 @@ function drawTurn(m) {
     box.appendChild(row);
   }
   for (const b of demo.budgets.filter((b) => b.turnId === m.turnId)) addBudgetLine(box, b);
-  $('pending').replaceChildren();
+  for (const el of [...$('pending').children]) if (el.dataset.turn === m.turnId) el.remove();
   $('turns').prepend(box);
 }
 function addBudgetLine(box, b) {
   const d = document.createElement('div');
   d.className = 'wf-budget';
-  d.textContent = '⚠ ' + b.stage + ' budget exceeded: ' + Math.round(b.elapsedMs) + ' ms > ' + b.budgetMs + ' ms (' + b.action + ')';
+  d.dataset.turn = b.turnId;
+  d.textContent = '⚠ ' + turnLabel(b.turnId) + ': ' + b.stage + ' budget exceeded: ' + Math.round(b.elapsedMs) + ' ms > ' + b.budgetMs + ' ms (' + b.action + ')';
   box.appendChild(d);
 }
 function markBudget(b) {
+  if (b.stage === 'stt' && b.action !== 'record') {
+    // The utterance was dropped: this attempt gets its own entry, there is no waterfall.
+    const box = document.createElement('div');
+    box.className = 'wf-turn';
+    box.dataset.turn = b.turnId;
+    const title = document.createElement('div');
+    title.className = 'wf-title';
+    title.textContent = turnLabel(b.turnId) + ' \u00b7 not understood';
+    const note = document.createElement('div');
+    note.className = 'wf-note';
+    note.textContent = 'The recognizer gave no transcript in time; nothing was sent to the LLM.';
+    box.append(title, note);
+    addBudgetLine(box, b);
+    $('turns').prepend(box);
+    missed(b.turnId, 'no transcript in time');
+    return;
+  }
   // Usually before the turn's metrics: shown live, then moved into the turn's waterfall.
   const box = document.querySelector('.wf-turn[data-turn="' + b.turnId + '"]');
   if (box) addBudgetLine(box, b); else addBudgetLine($('pending'), b);
@@ -243,7 +325,8 @@ async function start() {
 }
 
 function hangUp(keepalive) {
-  if (demo.location && demo.token) {
+  // Only a live session is deleted (the relay answers 204 to a late DELETE anyway).
+  if (demo.location && demo.token && demo.state !== 'ended') {
     fetch(demo.location, { method: 'DELETE', keepalive: !!keepalive, headers: { authorization: 'Bearer ' + demo.token } }).catch(() => {});
     demo.location = null;
   }
@@ -269,6 +352,7 @@ export function demoPageHtml(o: DemoPageOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>voice-relay · WebRTC demo</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <style>${CSS}</style>
 </head>
 <body>
@@ -280,6 +364,7 @@ export function demoPageHtml(o: DemoPageOptions): string {
   <div id="level" title="reply audio level"><div></div></div>
   <span id="status"></span>
 </header>
+<div id="about"><div><b>engines</b><span id="engines"></span></div><div><b>try saying</b><span id="say"></span></div></div>
 <main>
   <section><h2>Transcript</h2><div id="transcript"></div></section>
   <section><h2>Reply</h2><div id="reply"></div></section>

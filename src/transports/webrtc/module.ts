@@ -6,7 +6,7 @@ import { Ticker } from '../../core/ticker.js';
 import { RelayError, toRelayError } from '../../errors/errors.js';
 import type { HttpRoute, MediaContext, MediaModule } from '../../server/media-routes.js';
 import type { Admission } from '../../session/session-manager.js';
-import { demoPageHtml } from './demo-page.js';
+import { demoPageHtml, type DemoInfo } from './demo-page.js';
 import type { OpusEncoderOptions } from './opus.js';
 import { WebRtcPeer, type WebRtcPeerConfig } from './peer.js';
 import { addressMatcher, offerProblem } from './sdp.js';
@@ -21,6 +21,8 @@ export interface WebRtcDemoOptions {
   pipeline?: string;
   /** Path of the page (default "/demo"); its token route is `${path}/token`. */
   path?: string;
+  /** What the page shows: which engine runs each stage of each pipeline, things to say. */
+  info?: () => DemoInfo;
 }
 
 export interface WebRtcModuleOptions {
@@ -69,6 +71,11 @@ export interface WebRtcModuleOptions {
 }
 
 const DEFAULT_PATH = '/v1/webrtc';
+/** Ended sessions remembered so a late DELETE answers 204, not 404 (bounded). */
+const ENDED_KEPT = 1024;
+/** The demo's favicon: a small speech-bubble glyph (SVG). */
+const FAVICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect x="2" y="4" width="28" height="19" rx="6" fill="#2f81f7"/><path d="M9 23l-2 7 8-7z" fill="#2f81f7"/><path d="M9 14h2M13 10v8M17 8v12M21 11v6M25 13v2" stroke="#fff" stroke-width="2" stroke-linecap="round"/></svg>';
 const SDP_TYPE = 'application/sdp';
 
 function resolvePeerConfig(o: WebRtcModuleOptions): WebRtcPeerConfig {
@@ -112,6 +119,8 @@ export class WebRtcModule implements MediaModule {
   readonly #o: WebRtcModuleOptions;
   readonly #peers = new Set<WebRtcPeer>();
   readonly #bySession = new Map<string, WebRtcPeer>();
+  /** Recently ended session id → tenant (insertion order, bounded). */
+  readonly #ended = new Map<string, string>();
   readonly #ticker: Ticker;
   #unsubscribeTick: (() => void) | undefined;
   #closing = false;
@@ -140,12 +149,37 @@ export class WebRtcModule implements MediaModule {
     if (o.demo !== undefined) {
       const demo = o.demo;
       const page = (demo.path ?? '/demo').replace(/\/+$/, '');
-      const html = demoPageHtml({
-        pipeline: demo.pipeline ?? 'default',
-        signallingPath: base,
-        tokenPath: `${page}/token`,
-      });
+      const html = (): string =>
+        demoPageHtml({
+          pipeline: demo.pipeline ?? 'default',
+          signallingPath: base,
+          tokenPath: `${page}/token`,
+          ...(demo.info?.() ?? { engines: {}, say: [] }),
+        });
       this.httpRoutes.push(
+        {
+          // Development mode: the root leads to the demo page.
+          matches: (method, pathname) =>
+            (method === 'GET' || method === 'HEAD') && pathname === '/',
+          handle: (_req, res) => {
+            res.writeHead(302, { location: page, 'content-length': '0' });
+            res.end();
+            return Promise.resolve();
+          },
+        },
+        {
+          matches: (method, pathname) =>
+            (method === 'GET' || method === 'HEAD') &&
+            (pathname === '/favicon.ico' || pathname === '/favicon.svg'),
+          handle: (_req, res) => {
+            res.writeHead(200, {
+              'content-type': 'image/svg+xml',
+              'cache-control': 'public, max-age=86400',
+            });
+            res.end(FAVICON_SVG);
+            return Promise.resolve();
+          },
+        },
         {
           matches: (method, pathname) =>
             (method === 'GET' || method === 'HEAD') &&
@@ -158,7 +192,7 @@ export class WebRtcModule implements MediaModule {
                 "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; media-src 'self' blob: mediastream:; img-src 'self' data:",
               'x-content-type-options': 'nosniff',
             });
-            res.end(html);
+            res.end(html());
             return Promise.resolve();
           },
         },
@@ -305,6 +339,12 @@ export class WebRtcModule implements MediaModule {
       const principal = await this.#authenticate(req);
       const peer = this.#bySession.get(id);
       const session = peer?.session;
+      if (session === undefined && this.#ended.get(id) === principal.tenant) {
+        // Already ended (by the server, or a repeated DELETE): nothing left to do.
+        res.writeHead(204, { 'cache-control': 'no-store' });
+        res.end();
+        return;
+      }
       // Another tenant's session is reported as absent, not as forbidden.
       if (session === undefined || session.principal.tenant !== principal.tenant) {
         throw new RelayError('RELAY_ERR_NOT_FOUND', 'no such WebRTC session');
@@ -359,6 +399,13 @@ export class WebRtcModule implements MediaModule {
         const id = p.session?.id;
         if (id !== undefined && this.#bySession.get(id) === p) {
           this.#bySession.delete(id);
+          this.#ended.set(id, p.session?.principal.tenant ?? '');
+          if (this.#ended.size > ENDED_KEPT) {
+            const oldest = this.#ended.keys().next().value;
+            if (oldest !== undefined) {
+              this.#ended.delete(oldest);
+            }
+          }
         }
         if (this.#peers.size === 0) {
           this.#unsubscribeTick?.();

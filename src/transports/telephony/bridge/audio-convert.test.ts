@@ -26,7 +26,7 @@ function outFrame(seq: number, rate = 16000, turnId = 't1'): OutputFrame {
 }
 
 describe('InboundAudio', () => {
-  it('turns 20 ms µ-law chunks into 20 ms frames at the pipeline rate, seq from the chunk number', () => {
+  it('turns 20 ms µ-law chunks into 20 ms frames at the pipeline rate, in chunk order', () => {
     const a = new InboundAudio({ format: MULAW_8K, pipelineRateHz: 16000 });
     const speech = mulawEncode(synthVoice(200, 8000));
     const seqs: number[] = [];
@@ -56,41 +56,90 @@ describe('InboundAudio', () => {
     expect(frames).toBe(50);
   });
 
-  it('reserves the seqs of a missing chunk and gives them to it when it arrives late', () => {
-    const a = new InboundAudio({ format: MULAW_8K, pipelineRateHz: 16000 });
-    const chunk = Buffer.alloc(160, 0xff);
-    const order = [1, 2, 4, 3, 5, 7, 6, 6, 8];
-    const got: number[][] = [];
-    for (const c of order) {
-      const r = a.push(chunk, c, 0);
-      got.push(r.kind === 'frames' ? r.frames.map((f) => f.seq) : [-1]);
+  /** PCM16 chunks at 8 kHz whose samples all hold the chunk number (no resampling at 8 kHz). */
+  function numbered(c: number, bytes = 320): Buffer {
+    const b = Buffer.alloc(bytes);
+    for (let i = 0; i + 1 < bytes; i += 2) {
+      b.writeInt16LE(c, i);
     }
-    // chunk n → frame n − 1; the second 6 is a duplicate.
-    expect(got).toEqual([[0], [1], [3], [2], [4], [6], [5], [-1], [7]]);
-    expect(a.stats.lateChunks).toBe(2);
+    return b;
+  }
+
+  function run(
+    a: InboundAudio,
+    order: readonly number[],
+    bytes = 320,
+  ): { seqs: number[]; chunks: number[]; dropped: string[] } {
+    const seqs: number[] = [];
+    const chunks: number[] = [];
+    const dropped: string[] = [];
+    order.forEach((c, i) => {
+      const r = a.push(numbered(c, bytes), c, 1000 + i * (bytes / 16));
+      if (r.kind === 'frames') {
+        for (const f of r.frames) {
+          seqs.push(f.seq);
+          chunks.push(f.payload.readInt16LE(0));
+        }
+        if (r.dropped !== undefined) {
+          dropped.push(`${c}:${r.dropped}`);
+        }
+      }
+    });
+    return { seqs, chunks, dropped };
+  }
+
+  it('puts chunks back in order by their numbers from the very first one, duplicates dropped', () => {
+    const a = new InboundAudio({ format: PCM_8K, pipelineRateHz: 8000 });
+    // Chunk 2 arrives before chunk 1 (Telnyx does not guarantee order); 6 comes twice.
+    const order = [2, 1, 4, 3, 5, 7, 6, 6, 8, 9, 10, 11, 12, 13, 14];
+    const { seqs, chunks, dropped } = run(a, order);
+    expect(chunks).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    expect(seqs).toEqual(chunks.map((_, i) => i));
+    expect(dropped).toEqual(['6:duplicate']);
   });
 
-  it('places late chunks of several frames (Exotel-sized) on their reserved seqs', () => {
+  it('re-frames reordered 100 ms chunks (Exotel, FreeSWITCH, Plivo sizes) without loss', () => {
     const a = new InboundAudio({ format: PCM_8K, pipelineRateHz: 8000 });
-    const chunk = Buffer.alloc(1600); // 100 ms
-    const seqsOf = (c: number): number[] => {
-      const r = a.push(chunk, c, 0);
-      return r.kind === 'frames' ? r.frames.map((f) => f.seq) : [];
-    };
-    expect(seqsOf(1)).toEqual([0, 1, 2, 3, 4]);
-    expect(seqsOf(3)).toEqual([10, 11, 12, 13, 14]);
-    expect(seqsOf(2)).toEqual([5, 6, 7, 8, 9]);
+    const { seqs, chunks } = run(a, [1, 3, 2, 4, 5, 6], 1600);
+    expect(chunks).toEqual([
+      1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6,
+    ]);
+    expect(seqs).toEqual(chunks.map((_, i) => i));
+  });
+
+  it('gives up on a chunk that never comes: seqs stay contiguous, capture time moves on', () => {
+    const a = new InboundAudio({ format: PCM_8K, pipelineRateHz: 8000 });
+    const order = Array.from({ length: 40 }, (_, i) => i + 1).filter((c) => c !== 10);
+    const ts: number[] = [];
+    const got: number[] = [];
+    order.forEach((c, i) => {
+      const r = a.push(numbered(c), c, 1000 + c * 20 + i * 0);
+      if (r.kind === 'frames') {
+        for (const f of r.frames) {
+          got.push(f.payload.readInt16LE(0));
+          ts.push(f.captureTsMs);
+        }
+      }
+    });
+    const i9 = got.indexOf(9);
+    expect(got[i9 + 1]).toBe(11);
+    expect((ts[i9 + 1] ?? 0) - (ts[i9] ?? 0)).toBeCloseTo(40, 6);
+    expect(a.stats.gaps).toBe(1);
+    // The missing chunk arriving now is too late to place: dropped, never out of order.
+    const late = a.push(numbered(10), 10, 2000);
+    expect(late.kind === 'frames' && late.dropped).toBe('late');
   });
 
   it('maps frame media times to increasing capture times on the relay clock', () => {
     const a = new InboundAudio({ format: MULAW_8K, pipelineRateHz: 8000 });
     const t: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 20; i++) {
       const r = a.push(Buffer.alloc(160, 0xff), i, 5000 + i * 20 + (i % 2) * 7);
       if (r.kind === 'frames') {
         t.push(...r.frames.map((f) => f.captureTsMs));
       }
     }
+    expect(t.length).toBeGreaterThan(10);
     for (let i = 1; i < t.length; i++) {
       expect((t[i] ?? 0) - (t[i - 1] ?? 0)).toBeCloseTo(20, 6);
     }

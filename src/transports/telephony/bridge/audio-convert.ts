@@ -2,10 +2,9 @@
  * Audio between a carrier's wire format and the pipeline's 20 ms PCM16LE frames.
  *
  * Inbound (`InboundAudio`): codec bytes → PCM16 mono at the carrier rate → resampled to the
- * pipeline rate → cut into exact 20 ms frames. Frame seqs follow the carrier's media chunk
- * numbers when it sends them, so the session's jitter buffer reorders (Telnyx does not
- * guarantee order): a gap in the chunk numbers reserves the seqs of the missing chunks, and a
- * chunk that arrives late is converted on its own and pushed with its reserved seqs.
+ * pipeline rate → cut into exact 20 ms frames. Chunks the carrier numbers are put back in
+ * order by their numbers first (Telnyx does not guarantee order), so frames leave with
+ * contiguous seqs and chunks of any length are re-framed without loss.
  *
  * Outbound (`OutboundAudio`): pipeline frames → resampled to the carrier rate → encoded →
  * released in pieces that obey the carrier's chunk rule exactly (so the serializer never holds
@@ -14,15 +13,11 @@
  *
  * Pure: no I/O, no timers; the arrival time is passed in.
  */
-import {
-  FRAME_MS,
-  bytesPerFrame,
-  samplesPerFrame,
-  type AudioFrame,
-} from '../../../frames/frames.js';
+import { FRAME_MS, bytesPerFrame, type AudioFrame } from '../../../frames/frames.js';
 import type { OutputFrame } from '../../../frames/frames.js';
 import { alawDecode, alawEncode, mulawDecode, mulawEncode } from '../../../media/codecs/g711.js';
 import { Resampler } from '../../../media/resample/resampler.js';
+import { ReorderBuffer } from '../../../media/uplink/reorder-buffer.js';
 import { ClientClock } from '../../ws/client-clock.js';
 import type { CarrierEncoding, CarrierMediaFormat } from '../types.js';
 
@@ -113,17 +108,25 @@ export function encodeCarrier(
   return out;
 }
 
-/** Chunk numbers further apart than this are a restart of the numbering, not a gap. */
-const MAX_GAP_CHUNKS = 500;
-/** Missing chunks whose seqs are reserved for a late arrival (the rest count as lost). */
-const MAX_RESERVED_CHUNKS = 16;
-/** Reservations older than this many chunks behind the newest are forgotten. */
-const RESERVATION_HORIZON = 64;
+/**
+ * The carrier's chunk reorder: most chunks held while a gap is waited for (about 20 s of
+ * 20 ms chunks; far more than any carrier reorders, still a bounded budget per call).
+ */
+const REORDER_CAPACITY_CHUNKS = 1024;
+
+/** A decoded chunk waiting for the chunks numbered before it. */
+interface HeldChunk {
+  readonly pcm: Buffer;
+  readonly arrivalMs: number;
+}
 
 export type InboundResult =
-  | { kind: 'frames'; frames: AudioFrame[] }
-  /** A chunk number already seen or too old to place: dropped. */
-  | { kind: 'duplicate' }
+  | {
+      kind: 'frames';
+      frames: AudioFrame[];
+      /** This message's audio was not used: a repeated chunk number, or too late to place. */
+      dropped?: 'duplicate' | 'late';
+    }
   | { kind: 'bad'; reason: string };
 
 export interface InboundAudioOptions {
@@ -134,22 +137,31 @@ export interface InboundAudioOptions {
 /**
  * Carrier media → 20 ms pipeline frames for one call. `push` takes one media message's
  * payload with its chunk number (when the carrier numbers them) and the arrival time.
+ *
+ * Numbered chunks are put back in order by their number from the very first one (a chunk
+ * numbered before the first to arrive is still placed) with the uplink reorder buffer, then
+ * decoded, resampled and cut into frames as one continuous stream, whatever their length.
+ * Frame seqs stay contiguous; a chunk given up on moves the capture clock on by its
+ * duration, so clock points stay true.
  */
 export class InboundAudio {
   readonly format: CarrierMediaFormat;
   readonly #encoding: ConvertibleEncoding;
-  readonly #rate: number;
   readonly #frameBytes: number;
-  readonly #spf: number;
   readonly #resampler: Resampler;
-  #late: Resampler | undefined;
   readonly #clock = new ClientClock();
+  readonly #reorder: ReorderBuffer<HeldChunk>;
   /** Pipeline-rate PCM waiting to make a whole frame. */
   #carry: Buffer = Buffer.alloc(0);
-  /** Frame index (unwrapped) of the next frame the in-order path emits. */
-  #nextFrame = 0;
-  #expected: number | undefined;
-  readonly #reserved = new Map<number, number>();
+  /** Seq of the next frame out (contiguous). */
+  #nextSeq = 0;
+  /** Media time (ms since the stream's start) of the next frame's first sample. */
+  #mediaMs = 0;
+  #lastChunk: number | undefined;
+  /** Media duration of the last chunk, the estimate for a chunk that never came. */
+  #lastChunkMs = FRAME_MS;
+  #out: AudioFrame[] = [];
+  #arrivalMs = 0;
   #framesOut = 0;
   #gaps = 0;
   #lateChunks = 0;
@@ -160,10 +172,16 @@ export class InboundAudio {
     }
     this.format = o.format;
     this.#encoding = o.format.encoding;
-    this.#rate = o.pipelineRateHz;
     this.#frameBytes = bytesPerFrame(o.pipelineRateHz);
-    this.#spf = samplesPerFrame(o.pipelineRateHz);
     this.#resampler = new Resampler(o.format.sampleRateHz, o.pipelineRateHz, { quality: 'low' });
+    this.#reorder = new ReorderBuffer<HeldChunk>({ capacity: REORDER_CAPACITY_CHUNKS }, (c, n) =>
+      this.#inOrder(c.pcm, n, c.arrivalMs),
+    );
+  }
+
+  /** Chunks that arrived behind a later chunk number. */
+  get reordered(): number {
+    return this.#reorder.reordered;
   }
 
   get stats(): { framesOut: number; gaps: number; lateChunks: number } {
@@ -175,111 +193,63 @@ export class InboundAudio {
     if (!decoded.ok) {
       return { kind: 'bad', reason: decoded.reason };
     }
-    const pcm = decoded.pcm;
-    if (pcm.length === 0) {
-      return { kind: 'frames', frames: [] };
+    const out: AudioFrame[] = [];
+    this.#out = out;
+    if (chunk === undefined) {
+      this.#inOrder(decoded.pcm, undefined, arrivalMs);
+      return { kind: 'frames', frames: out };
     }
-    const expected = this.#expected;
-    if (chunk === undefined || expected === undefined || chunk === expected) {
-      if (chunk !== undefined) {
-        this.#expected = chunk + 1;
-      }
-      return { kind: 'frames', frames: this.#inOrder(pcm, arrivalMs) };
+    // Carriers send continuously, so their own arrivals are the clock of the gap wait.
+    this.#reorder.tick(arrivalMs);
+    const r = this.#reorder.push({ pcm: decoded.pcm, arrivalMs }, chunk, arrivalMs);
+    if (r === 'accepted') {
+      return { kind: 'frames', frames: out };
     }
-    if (chunk > expected && chunk - expected < MAX_GAP_CHUNKS) {
-      this.#gap(chunk - expected, expected, pcm);
-      this.#expected = chunk + 1;
-      this.#prune();
-      return { kind: 'frames', frames: this.#inOrder(pcm, arrivalMs) };
-    }
-    if (chunk < expected && expected - chunk < MAX_GAP_CHUNKS) {
-      const base = this.#reserved.get(chunk);
-      if (base === undefined) {
-        return { kind: 'duplicate' };
-      }
-      this.#reserved.delete(chunk);
+    if (r === 'late') {
       this.#lateChunks++;
-      return { kind: 'frames', frames: this.#lateChunk(pcm, base, arrivalMs) };
     }
-    // Far off: the carrier restarted its numbering. Continue from here.
-    this.#discontinuity();
-    this.#reserved.clear();
-    this.#expected = chunk + 1;
-    return { kind: 'frames', frames: this.#inOrder(pcm, arrivalMs) };
+    return { kind: 'frames', frames: out, dropped: r };
   }
 
-  /** Pipeline-rate samples `pcm` (carrier rate) becomes, if that is a whole number. */
-  #outSamples(pcm: Buffer): number {
-    return ((pcm.length >> 1) * this.#rate) / this.format.sampleRateHz;
-  }
-
-  #gap(missing: number, first: number, pcm: Buffer): void {
-    this.#gaps++;
-    const out = this.#outSamples(pcm);
-    const frames = out / this.#spf;
-    const exact = Number.isInteger(frames) && frames > 0 && this.#carry.length === 0;
-    if (exact && missing <= MAX_RESERVED_CHUNKS) {
-      for (let i = 0; i < missing; i++) {
-        this.#reserved.set(first + i, this.#nextFrame + i * frames);
+  /** The next chunk in order (`chunk` undefined for carriers that do not number them). */
+  #inOrder(pcm: Buffer, chunk: number | undefined, arrivalMs: number): void {
+    this.#arrivalMs = arrivalMs;
+    if (chunk !== undefined) {
+      const last = this.#lastChunk;
+      const missing = last === undefined ? 0 : (chunk - last - 1) >>> 0;
+      if (missing > 0) {
+        // Chunks given up on: keep the capture clock true, restart the resampler.
+        this.#gaps++;
+        this.#mediaMs += missing * this.#lastChunkMs;
+        this.#resampler.reset();
+        this.#carry = Buffer.alloc(0);
       }
-      this.#nextFrame += missing * frames;
-    } else {
-      // Not placeable frame by frame: count the gap as lost audio of the same duration.
-      this.#nextFrame += Math.max(1, Math.round((missing * out) / this.#spf));
+      this.#lastChunk = chunk;
     }
-    this.#discontinuity();
-  }
-
-  #discontinuity(): void {
-    this.#resampler.reset();
-    this.#carry = Buffer.alloc(0);
-  }
-
-  #prune(): void {
-    const floor = (this.#expected ?? 0) - RESERVATION_HORIZON;
-    for (const c of this.#reserved.keys()) {
-      if (c < floor) {
-        this.#reserved.delete(c);
-      }
+    if (pcm.length === 0) {
+      return;
     }
-  }
-
-  #inOrder(pcm: Buffer, arrivalMs: number): AudioFrame[] {
+    this.#lastChunkMs = ((pcm.length >> 1) * 1000) / this.format.sampleRateHz;
     const resampled = this.#resampler.process(pcm);
     const data = this.#carry.length === 0 ? resampled : Buffer.concat([this.#carry, resampled]);
-    const frames: AudioFrame[] = [];
     let off = 0;
     while (data.length - off >= this.#frameBytes) {
-      frames.push(
-        this.#frame(this.#nextFrame++, data.subarray(off, off + this.#frameBytes), arrivalMs),
-      );
+      this.#out.push(this.#frame(data.subarray(off, off + this.#frameBytes)));
       off += this.#frameBytes;
     }
     this.#carry = off === data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(off));
-    return frames;
   }
 
-  #lateChunk(pcm: Buffer, base: number, arrivalMs: number): AudioFrame[] {
-    const r = (this.#late ??= new Resampler(this.format.sampleRateHz, this.#rate, {
-      quality: 'low',
-    }));
-    r.reset();
-    const data = r.process(pcm);
-    r.reset();
-    const frames: AudioFrame[] = [];
-    for (let i = 0, off = 0; data.length - off >= this.#frameBytes; i++, off += this.#frameBytes) {
-      frames.push(this.#frame(base + i, data.subarray(off, off + this.#frameBytes), arrivalMs));
-    }
-    return frames;
-  }
-
-  #frame(index: number, view: Buffer, arrivalMs: number): AudioFrame {
+  #frame(view: Buffer): AudioFrame {
     this.#framesOut++;
-    const mediaMs = (index * FRAME_MS) % 0x1_0000_0000;
+    const mediaMs = this.#mediaMs % 0x1_0000_0000;
+    this.#mediaMs += FRAME_MS;
+    const seq = this.#nextSeq;
+    this.#nextSeq = (seq + 1) >>> 0;
     return {
-      seq: index >>> 0,
-      captureTsMs: this.#clock.map(mediaMs, arrivalMs),
-      arrivalTsMs: arrivalMs,
+      seq,
+      captureTsMs: this.#clock.map(Math.floor(mediaMs), this.#arrivalMs),
+      arrivalTsMs: this.#arrivalMs,
       payload: Buffer.from(view),
       concealed: false,
     };

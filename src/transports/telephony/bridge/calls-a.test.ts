@@ -27,7 +27,7 @@ describe.concurrent('a full simulated phone call per carrier, over real sockets'
   it('Telnyx: stream token header + path token, L16 16 kHz big-endian, media out of order', async () => {
     const r = await runCall(env, 'telnyx', { swapEvery: 7 });
     lines.push(reportLine(r));
-    // Out-of-order media reached the jitter buffer with the carrier's order restored.
+    // Out-of-order media was put back in the carrier's order.
     expect(r.reordered).toBeGreaterThan(0);
   });
 

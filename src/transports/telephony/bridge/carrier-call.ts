@@ -121,6 +121,7 @@ export class CarrierCall {
       early: dropped.labels('carrier_media_before_start'),
       pendingOverflow: dropped.labels('carrier_auth_pending'),
       duplicate: dropped.labels('carrier_duplicate'),
+      late: dropped.labels('carrier_late'),
       framesIn: o.ctx.metrics.framesIn,
     };
     this.#startTimer = setTimeout(() => {
@@ -417,19 +418,19 @@ export class CarrierCall {
       return;
     }
     const r = inbound.push(ev.payload, ev.chunk, arrivalMs);
-    switch (r.kind) {
-      case 'frames':
-        for (const f of r.frames) {
-          this.#m.framesIn.inc();
-          session.pushFrame(f);
-        }
-        return;
-      case 'duplicate':
-        this.#m.duplicate.inc();
-        return;
-      case 'bad':
-        this.#problem(r.reason);
-        return;
+    if (r.kind === 'bad') {
+      this.#problem(r.reason);
+      return;
+    }
+    this.info.chunksReordered = inbound.reordered;
+    for (const f of r.frames) {
+      this.#m.framesIn.inc();
+      session.pushFrame(f);
+    }
+    if (r.dropped === 'duplicate') {
+      this.#m.duplicate.inc();
+    } else if (r.dropped === 'late') {
+      this.#m.late.inc();
     }
   }
 

@@ -136,6 +136,8 @@ export interface CallInfo {
   streamId?: string;
   /** The carrier's custom parameters, without `token`. */
   customParameters: Record<string, string>;
+  /** Media chunks that arrived behind a later chunk number (put back in order). */
+  chunksReordered?: number;
 }
 
 export interface TelephonyModuleOptions {

@@ -222,7 +222,8 @@ export async function runCall(
     const sessionId = observed.info.sessionId ?? '';
     const session = env.relay.relay.sessions?.get(sessionId);
     const transport = session?.transport as { stats?: { marksSent: number; marksAcked: number } };
-    const reordered = session?.info().jitter.reordered ?? 0;
+    const reordered =
+      (session?.info().jitter.reordered ?? 0) + (observed.info.chunksReordered ?? 0);
     const marksSent = transport.stats?.marksSent ?? 0;
     const marksAcked = transport.stats?.marksAcked ?? 0;
 

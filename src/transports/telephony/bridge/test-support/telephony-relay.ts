@@ -12,7 +12,7 @@ import type { ServerEvent } from '../../../../frames/events.js';
 import { silentLogger } from '../../../../observability/logger.js';
 import { relayConfigSchema } from '../../../../server/relay-config.js';
 import { startRelay, type Relay } from '../../../../server/relay.js';
-import { EventLog } from '../../../../testing/event-log.js';
+import { EventLog } from '../../../../client/event-log.js';
 import { TEST_ADMIN_KEY, TEST_JWT_SECRET, testToken } from '../../../../testing/relay-harness.js';
 import type { CallInfo, TelephonyModuleOptions } from '../options.js';
 import { createTelephonyModule } from '../telephony-module.js';
@@ -108,6 +108,7 @@ export async function startTelephonyRelay(
   const config = relayConfigSchema.parse({
     role: 'media',
     mediaPort: 0,
+    opsPort: 0,
     pipelinesDir: dir,
     logLevel: 'silent',
     adminKeys: [TEST_ADMIN_KEY],

@@ -1,0 +1,10 @@
+/** SpeechToText bridge to Deepgram live streaming: see README.md in this folder. */
+export { DeepgramEngine, type DeepgramEngineOptions } from './engine.js';
+export {
+  DEEPGRAM_DEFAULT_PORT,
+  deepgramService,
+  startDeepgramServer,
+  type DeepgramServer,
+  type DeepgramServerOptions,
+} from './server.js';
+export { deepgramRecognizeHandler, DeepgramSttSession } from './stt-session.js';

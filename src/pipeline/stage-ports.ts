@@ -1,0 +1,74 @@
+/**
+ * The stage interfaces the pipeline needs. `stages/` implements them over gRPC and
+ * converts the proto messages there, so the pipeline sees only the relay's own types.
+ */
+import type { LlmStageConfig, TtsStageConfig } from '../config/pipeline-schema.js';
+import type { RelayError } from '../errors/errors.js';
+import type { ChatTurn } from './history.js';
+
+/** The endpoints one call tries, in order: `pick(0)` first, `pick(1)` on fallback, … */
+export interface StageRoute {
+  readonly count: number;
+  pick(attempt: number): string;
+}
+
+/** Completion of a stage call, reported exactly once (undefined on success). */
+export interface StageCallHandlers<E> {
+  onEvent(event: E): void;
+  onDone(err: RelayError | undefined): void;
+}
+
+export type LlmEvent =
+  | { kind: 'delta'; text: string }
+  | { kind: 'usage'; promptTokens: number; completionTokens: number };
+
+export interface LlmRequest {
+  requestId: string;
+  turnId: string;
+  sessionId: string;
+  messages: readonly ChatTurn[];
+  config: LlmStageConfig;
+  endpoint: string;
+  /** Absolute deadline of the call (monotonic ms). */
+  deadlineMs: number;
+}
+
+/** One LLM generation (a server stream). */
+export interface LlmCall {
+  cancel(): void;
+}
+
+export interface TtsEvent {
+  audio: Buffer;
+  /** Offset in the text sent so far up to which this audio speaks, when the engine says. */
+  textEnd: number | null;
+}
+
+export interface TtsRequest {
+  requestId: string;
+  turnId: string;
+  config: TtsStageConfig;
+  sampleRateHz: number;
+  endpoint: string;
+  deadlineMs: number;
+}
+
+/** One TTS synthesis (a bidi stream): text in as it forms, audio out. */
+export interface TtsCall {
+  push(text: string): void;
+  /** No more text. */
+  end(): void;
+  cancel(reason: string): void;
+  /** Stop/start reading audio (output backpressure). */
+  pause(): void;
+  resume(): void;
+}
+
+/** What a turn calls: an LLM and a TTS stage, each with the process's endpoint selection. */
+export interface TurnStages {
+  route(stage: 'llm' | 'tts', config: LlmStageConfig | TtsStageConfig): StageRoute;
+  /** Throws a RelayError when the call cannot be started. */
+  generate(req: LlmRequest, handlers: StageCallHandlers<LlmEvent>): LlmCall;
+  /** Throws a RelayError when the call cannot be started. */
+  synthesize(req: TtsRequest, handlers: StageCallHandlers<TtsEvent>): TtsCall;
+}

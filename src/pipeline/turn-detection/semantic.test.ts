@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { ProsodyTracker } from './prosody.js';
+import { SemanticDetector } from './semantic.js';
+import { textCompleteness } from './text-cues.js';
+
+const RATE = 16000;
+
+/** 20 ms frames of a vowel-like tone whose pitch glides from f0a to f0b Hz over the last 400 ms. */
+function glide(ms: number, f0: number, f0End: number): Buffer[] {
+  const frames: Buffer[] = [];
+  let phase = 0;
+  const n = (ms / 1000) * RATE;
+  for (let f = 0; f < n / 320; f++) {
+    const b = Buffer.alloc(640);
+    for (let i = 0; i < 320; i++) {
+      const t = (f * 320 + i) / RATE;
+      const into = Math.max(0, t - (ms / 1000 - 0.4)) / 0.4;
+      const hz = f0 + (f0End - f0) * into;
+      phase += (2 * Math.PI * hz) / RATE;
+      const v = 0.5 * Math.sin(phase) + 0.25 * Math.sin(2 * phase) + 0.12 * Math.sin(3 * phase);
+      b.writeInt16LE(Math.round(v * 8000), i * 2);
+    }
+    frames.push(b);
+  }
+  return frames;
+}
+
+function cuesOf(frames: readonly Buffer[]): ReturnType<ProsodyTracker['cues']> {
+  const p = new ProsodyTracker({ sampleRateHz: RATE, voicedDbfs: -40 });
+  frames.forEach((f, i) => p.push(f, i * 20, 20));
+  return p.cues(frames.length * 20);
+}
+
+describe('text cues', () => {
+  it('reads trailing conjunctions, prepositions and fillers as mid-thought', () => {
+    for (const t of ['I want to go and', 'book a flight to', 'it is for the', 'so I was um']) {
+      expect(textCompleteness(t), t).toBeLessThan(0.1);
+    }
+  });
+
+  it('reads finished statements and short answers as complete', () => {
+    for (const t of ['Book a table for two at seven.', 'Yes please', 'No', 'I think so']) {
+      expect(textCompleteness(t), t).toBeGreaterThanOrEqual(0.7);
+    }
+  });
+
+  it('follows a dictated number until it has the expected length', () => {
+    expect(textCompleteness('my phone number is five five five two one nine')).toBeLessThan(0.3);
+    expect(
+      textCompleteness('my phone number is five five five two one nine four four three eight'),
+    ).toBeGreaterThanOrEqual(0.6);
+    expect(textCompleteness('the zip code is 94103')).toBeGreaterThanOrEqual(0.6);
+  });
+
+  it('sees a list announced and not yet closed', () => {
+    expect(textCompleteness('I need two things first cancel my order')).toBeLessThan(0.3);
+    expect(textCompleteness('first cancel my order and second send a refund')).toBeGreaterThan(0.6);
+  });
+});
+
+describe('prosody', () => {
+  it('measures a final pitch fall and a final rise with opposite signs', () => {
+    const fall = cuesOf(glide(1200, 160, 110));
+    const rise = cuesOf(glide(1200, 160, 210));
+    expect(fall.finalPitchSt).toBeLessThan(-2);
+    expect(fall.pitchSlopeSt).toBeLessThan(-1);
+    expect(rise.finalPitchSt).toBeGreaterThan(2);
+    expect(rise.pitchSlopeSt).toBeGreaterThan(1);
+    expect(fall.voicedFrames).toBe(60);
+  });
+});
+
+describe('SemanticDetector', () => {
+  const make = (): SemanticDetector =>
+    new SemanticDetector({
+      bounds: { minDelayMs: 200, maxDelayMs: 2000 },
+      threshold: 0.7,
+      sampleRateHz: RATE,
+    });
+
+  it('waits longer after "and" than after a finished sentence', () => {
+    const d = make();
+    d.onSpeechStarted();
+    d.onTranscript('I would like a coffee and', false);
+    d.onSpeechStopped(1000);
+    const open = d.estimate().waitMs;
+    d.onTranscript('I would like a coffee and a croissant', true);
+    const done = d.estimate().waitMs;
+    expect(open).toBeGreaterThan(1500);
+    expect(done).toBeLessThan(open);
+    d.reset();
+    d.onSpeechStarted();
+    expect(d.estimate()).toEqual({ probability: 0, waitMs: 2000 });
+  });
+
+  it('takes a provider end-of-turn signal as evidence, until speech resumes', () => {
+    const d = make();
+    d.onSpeechStarted();
+    d.onTranscript('so the thing is', false);
+    d.onSpeechStopped(1000);
+    expect(d.estimate().waitMs).toBeGreaterThan(1000);
+    d.onProviderEndOfTurn(0.95);
+    expect(d.estimate()).toEqual({ probability: 0.95, waitMs: 200 });
+    d.onSpeechStarted();
+    d.onSpeechStopped(1800);
+    expect(d.estimate().probability).toBeLessThan(0.5);
+  });
+});
