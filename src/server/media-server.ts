@@ -63,6 +63,8 @@ export class MediaServer {
   readonly #http: Server;
   readonly #wss: WebSocketServer;
   readonly #alive = new WeakMap<WebSocket, boolean>();
+  /** What a missed heartbeat does to a socket's session (ends it with 4008). */
+  readonly #onMissedPong = new WeakMap<WebSocket, () => void>();
   readonly #sockets = new Set<WebSocket>();
   #heartbeat: NodeJS.Timeout | undefined;
   #draining = false;
@@ -287,6 +289,9 @@ export class MediaServer {
     );
     const s = this.#o.sessions.create(admission, config, principal, transport);
     holder.session = s;
+    // A peer that does not answer a ping within a heartbeat is not reading its socket (or
+    // is gone): it hears why, in order, once it reads again (session.closing, then 4008).
+    this.#onMissedPong.set(ws, () => s.end(4008, 'client not reading: heartbeat missed'));
     const clock = new ClientClock();
     const frameBytes = bytesPerFrame(config.audio.sampleRateHz);
     const rate = this.#o.maxMessagesPerSecond;
@@ -301,6 +306,11 @@ export class MediaServer {
       const now = nowMs();
       tokens = Math.min(rate * 2, tokens + ((now - lastRefill) * rate) / 1000);
       lastRefill = now;
+      // Excess is forgiven only once the client slowed enough for the bucket to refill
+      // to one second's worth; a sustained flood keeps counting until it is closed.
+      if (tokens >= rate) {
+        overRate = 0;
+      }
       if (tokens < 1) {
         rateDropped.inc();
         if (++overRate > rate) {
@@ -309,7 +319,6 @@ export class MediaServer {
         return;
       }
       tokens -= 1;
-      overRate = 0;
       if (isBinary) {
         if (reservedBitsSet(data)) {
           // Another protocol version, or garbage: never played as audio.
@@ -358,8 +367,21 @@ export class MediaServer {
 
   #beat(): void {
     for (const ws of this.#sockets) {
-      if (this.#alive.get(ws) === false) {
-        ws.terminate();
+      const alive = this.#alive.get(ws);
+      if (alive === undefined || ws.readyState !== ws.OPEN) {
+        continue; // closing (after a missed heartbeat or otherwise)
+      }
+      if (!alive) {
+        const end = this.#onMissedPong.get(ws);
+        if (end === undefined) {
+          ws.terminate();
+        } else {
+          // Once: the close handshake then has ws's own close timeout (30 s) to finish,
+          // so a client that reads again still gets session.closing and 4008 in order.
+          this.#onMissedPong.delete(ws);
+          this.#alive.delete(ws);
+          end();
+        }
         continue;
       }
       this.#alive.set(ws, false);

@@ -105,7 +105,7 @@ export const relayConfigSchema = z.strictObject({
     .prefault({}),
   /** Carrier ingress (Twilio, Telnyx, …, AudioSocket); absent = no carrier paths. */
   telephony: telephonyConfigSchema.optional(),
-  heartbeatMs: z.number().int().min(1000).default(15_000),
+  heartbeatMs: z.number().int().min(100).default(15_000),
   drainGraceMs: z.number().int().min(0).default(10_000),
 });
 
