@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { CHROMIUM_PATH, runScenarioProcess } from './browser-support.js';
 
 /**
@@ -70,6 +70,7 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))('WebRTC with headless Chromium', () 
     async () => {
       const screenshot = join(tmpdir(), `voice-relay-webrtc-demo-${process.pid}.png`);
       await rm(screenshot, { force: true });
+      onTestFinished(() => rm(screenshot, { force: true }));
       const r = await runScenario('demo', { screenshot });
       const dom = r['dom'] as Json;
       expect(String(dom['transcript'])).toMatch(/alpha bravo/);
