@@ -10,10 +10,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RelayClient } from '../../client/relay-client.js';
 import type { Relay } from '../../server/relay.js';
-import { LiveMic } from '../../testing/live-mic.js';
-import { startTestRelay, testToken, wsUrl } from '../../testing/relay-harness.js';
+import { startTestRelay } from '../../testing/relay-harness.js';
 import { startDeepgramServer, type DeepgramServer } from '../deepgram/server.js';
 import { startDeepgramFake, type DeepgramFake } from '../deepgram/test-support/deepgram-fake.js';
 import { startElevenLabsServer, type ElevenLabsServer } from '../elevenlabs/server.js';
@@ -30,6 +28,7 @@ import {
   type FixtureServer,
 } from '../openai/fixtures.js';
 import { startOpenAiServer, type OpenAiServer } from '../openai/server.js';
+import { openSession, playWithMarks, spokenPrefix, tokens } from './test-support/relay-session.js';
 
 const MS_PER_CHAR = 60;
 const REPLY =
@@ -54,10 +53,6 @@ let relay: Relay;
 let dir: string;
 /** The reply the LLM fake streams next (per request). */
 let replies: string[] = [];
-
-function tokens(text: string): string[] {
-  return text.split(/(?= )/);
-}
 
 function pipeline(name: string, o: { stt?: string; tts?: string; extra?: string } = {}): string {
   return `name: ${name}
@@ -126,53 +121,8 @@ afterAll(async () => {
   }
 });
 
-async function open(pipelineName: string): Promise<{ c: RelayClient; mic: LiveMic }> {
-  const c = await RelayClient.connect({
-    url: wsUrl(relay),
-    pipeline: pipelineName,
-    token: await testToken(),
-  });
-  await c.log.waitFor('session.ready');
-  const mic = new LiveMic(c);
-  mic.start();
-  return { c, mic };
-}
-
-/** The reply prefix the fake has fully spoken after `audioMs` (every character lasts MS_PER_CHAR). */
-function spokenPrefix(text: string, audioMs: number): string {
-  let best = '';
-  for (let i = 1; i <= text.length; i++) {
-    const atWordEnd = i === text.length || text[i] === ' ';
-    if (atWordEnd && text[i - 1] !== ' ' && i * MS_PER_CHAR <= audioMs) {
-      best = text.slice(0, i);
-    }
-  }
-  return best;
-}
-
-/** Play reply audio like a client: in real time from the first frame, acking each frame with a mark. */
-function playWithMarks(c: RelayClient): { marks: number[]; stop(): void } {
-  const marks: number[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  let playedUntil = 0;
-  c.onAudio = (a) => {
-    playedUntil = Math.max(playedUntil, Date.now()) + 20;
-    const t = setTimeout(() => {
-      timers.delete(t);
-      marks.push(a.seq);
-      c.sendEvent({ type: 'playback.mark', seq: a.seq });
-    }, playedUntil - Date.now());
-    timers.add(t);
-  };
-  return {
-    marks,
-    stop: () => {
-      for (const t of timers) {
-        clearTimeout(t);
-      }
-      c.onAudio = undefined;
-    },
-  };
+function open(pipelineName: string): ReturnType<typeof openSession> {
+  return openSession(relay, pipelineName);
 }
 
 describe('Deepgram + OpenAI-compatible LLM + ElevenLabs, all fakes, over the WebSocket path', () => {
@@ -219,7 +169,7 @@ describe('Deepgram + OpenAI-compatible LLM + ElevenLabs, all fakes, over the Web
     expect(interrupted.heardAudioMs).toBeGreaterThanOrEqual(1000);
     expect(player.marks.length * 20).toBeGreaterThanOrEqual(interrupted.heardAudioMs);
     // Exact: the words whose last character ElevenLabs' alignment puts inside the heard audio.
-    expect(interrupted.heardText).toBe(spokenPrefix(REPLY, interrupted.heardAudioMs));
+    expect(interrupted.heardText).toBe(spokenPrefix(REPLY, interrupted.heardAudioMs, MS_PER_CHAR));
     expect(interrupted.heardText.length).toBeLessThan(REPLY.length);
     await said;
     await mic.pause(1200);
