@@ -164,6 +164,7 @@ describe('Deepgram + OpenAI-compatible LLM + ElevenLabs, all fakes, over the Web
     const said = mic.say(800);
     const interrupted = await c.log.waitFor('response.interrupted', () => true, 10_000);
     player.stop();
+    const framesAtInterrupt = c.audio.length;
     expect(interrupted.turnId).toBe(started.turnId);
     expect(interrupted.heardAudioMs % 20).toBe(0);
     expect(interrupted.heardAudioMs).toBeGreaterThanOrEqual(1000);
@@ -190,6 +191,49 @@ describe('Deepgram + OpenAI-compatible LLM + ElevenLabs, all fakes, over the Web
     ]);
     const m = await c.log.waitFor('turn.metrics', (x) => x.turnId === started.turnId);
     expect(m.interrupted).toBe(true);
+    // The output stopped: nothing of the interrupted reply after the event (the next reply starts flagged).
+    const after = c.audio.slice(framesAtInterrupt);
+    expect(after.length === 0 || (after[0]!.flags & 1) === 1).toBe(true);
+    mic.stop();
+    await c.close();
+  });
+
+  it('a pause shorter than the endpoint silence stays one turn', async () => {
+    dgFake.setTranscripts(['one two three four five six']);
+    replies = [SHORT_REPLY];
+    const { c, mic } = await open('providers');
+    await mic.pause(200);
+    await mic.say(500);
+    await mic.pause(300);
+    await mic.say(500);
+    const done = await c.log.waitFor('turn.metrics', () => true, 15_000);
+    expect(c.log.of('transcript.final').map((e) => e.text)).toEqual([
+      'one two three four five six',
+    ]);
+    expect(c.log.of('speech.started').length).toBe(2);
+    expect(done.interrupted).toBe(false);
+    mic.stop();
+    await c.close();
+  });
+
+  it('a backchannel and a 150 ms noise burst do not interrupt; the reply plays to the end', async () => {
+    const reply = `${SHORT_REPLY} And one more sentence to listen to.`;
+    dgFake.setTranscripts(['tell me a story', 'uh-huh']);
+    replies = [reply];
+    const { c, mic } = await open('providers');
+    await mic.pause(200);
+    await mic.say(700);
+    await c.log.waitFor('response.started', () => true, 10_000);
+    await vi.waitFor(() => expect(c.audio.length).toBeGreaterThanOrEqual(20), {
+      timeout: 10_000,
+    });
+    await mic.say(400); // "uh-huh"
+    await mic.pause(700);
+    await mic.noise(150);
+    const done = await c.log.waitFor('response.done', () => true, 20_000);
+    expect(done.text).toBe(reply);
+    expect(c.log.of('response.interrupted')).toEqual([]);
+    expect(c.log.of('transcript.final').map((e) => e.text)).toEqual(['tell me a story']);
     mic.stop();
     await c.close();
   });
