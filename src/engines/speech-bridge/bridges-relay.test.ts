@@ -169,7 +169,6 @@ beforeAll(async () => {
       stt: ['embedded:openai-stt', 'embedded:deepgram'],
       fallback: 'stt',
     }),
-    deepgram: pipeline('deepgram', {}),
     cartesia: pipeline('cartesia', { tts: ['embedded:cartesia'] }),
     'openai-speech': pipeline('openai-speech', { tts: ['embedded:openai-speech'] }),
     'tts-failover': pipeline('tts-failover', {
@@ -331,7 +330,7 @@ describe('OpenAI-compatible transcription, embedded, through the relay', () => {
 });
 
 describe('Deepgram, embedded, through the relay', () => {
-  it('an error close frame reaches the session as an error event with Deepgram’s reason', async () => {
+  it('an error close frame reaches the session as an error event with Deepgram’s reason; the stream reopens on the next endpoint', async () => {
     dgFake.setTranscripts(['hello']);
     dgFake.faults.push({
       kind: 'close',
@@ -339,7 +338,19 @@ describe('Deepgram, embedded, through the relay', () => {
       code: 1011,
       reason: 'NET-0000: The service has not transmitted a Text frame in time.',
     });
-    await expectSessionError('deepgram', 'RELAY_ERR_STAGE_UNAVAILABLE', 'NET-0000');
+    sttFake.setTranscripts(['hello again']);
+    const s = await speak('stt-failover');
+    const err = await s.c.log.waitFor('error', () => true, 15_000);
+    expect([err.code, err.message]).toEqual([
+      'RELAY_ERR_STAGE_UNAVAILABLE',
+      expect.stringContaining('NET-0000: The service has not transmitted a Text frame in time.'),
+    ]);
+    // A failed stream reopens on the next endpoint: the OpenAI-compatible server transcribes.
+    await s.mic.pause(800);
+    await s.mic.say(600);
+    const final = await s.c.log.waitFor('transcript.final', () => true, 10_000);
+    expect(final.text).toBe('hello again');
+    await done(s);
   });
 });
 
