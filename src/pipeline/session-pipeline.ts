@@ -12,7 +12,7 @@ import type { StageClients } from '../stages/stage-clients.js';
 import { SttStream } from '../stages/stt-stream.js';
 import { GrpcTurnStages } from '../stages/turn-stages.js';
 import { BudgetWatch } from './budget-watch.js';
-import type { TurnStages } from './stage-ports.js';
+import type { TurnStages } from '../stages/stage-ports.js';
 import { TurnRunner } from './turn-runner.js';
 import { AudioDropReporter, energyVadFor, loadModelVad, turnTakingFor } from './session-parts.js';
 import { countTurnOutcome } from './turn-observer.js';

@@ -7,7 +7,7 @@ import { nowMs } from '../core/clock.js';
 import type { Metrics } from '../observability/metrics.js';
 import { ConversationHistory } from './history.js';
 import { OutputPacer } from './output-pacer.js';
-import type { TurnStages } from './stage-ports.js';
+import type { TurnStages } from '../stages/stage-ports.js';
 import { Turn, type TurnContext, type TurnResult } from './turn.js';
 import type { TurnAction, TurnTaking } from './turn-taking.js';
 import type { CutoffWatch } from './turn-detection/cutoff-watch.js';
