@@ -20,7 +20,8 @@ import type { MediaContext } from '../../../server/media-routes.js';
 import type { RelaySession } from '../../../session/relay-session.js';
 import type { Admission } from '../../../session/session-manager.js';
 import type { CarrierName, CarrierSerializer, InboundEvent, StartEvent } from '../types.js';
-import { InboundAudio, isConvertible } from './audio-convert.js';
+import { isConvertible } from './audio-convert.js';
+import { InboundAudio } from './inbound-audio.js';
 import { CarrierTransport, type CarrierWire } from './carrier-transport.js';
 import type { CallInfo, ResolvedTelephonyOptions } from './options.js';
 
