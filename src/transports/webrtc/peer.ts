@@ -15,9 +15,9 @@ import { RelayError } from '../../errors/errors.js';
 import type { ServerEvent } from '../../frames/events.js';
 import { bytesPerFrame, FRAME_MS, type OutputFrame } from '../../frames/frames.js';
 import type { Metrics } from '../../observability/metrics.js';
-import type { RelaySession, SessionTransport } from '../../session/relay-session.js';
+import type { SessionHandle, SessionTransport } from '../ports.js';
 import { ClientClock } from '../ws/client-clock.js';
-import { parseClientEvent } from '../ws/client-events.js';
+import { parseClientEvent } from '../../frames/client-events.js';
 import {
   OPUS_SILENCE_FRAME,
   OpusDecoderAtRate,
@@ -93,7 +93,7 @@ export class WebRtcPeer implements SessionTransport {
   readonly #d: WebRtcPeerDeps;
   readonly #pc: RTCPeerConnection;
   readonly #subs: Unsubscribe[] = [];
-  #session: RelaySession | undefined;
+  #session: SessionHandle | undefined;
   #transceiver: RTCRtpTransceiver | undefined;
   #sender: RTCRtpSender | undefined;
   #opusPt: number | undefined;
@@ -189,7 +189,7 @@ export class WebRtcPeer implements SessionTransport {
   }
 
   /** The session this peer carries (after attach). */
-  get session(): RelaySession | undefined {
+  get session(): SessionHandle | undefined {
     return this.#session;
   }
 
@@ -268,7 +268,7 @@ export class WebRtcPeer implements SessionTransport {
     return filtered.sdp;
   }
 
-  attach(session: RelaySession): void {
+  attach(session: SessionHandle): void {
     this.#session = session;
     if (this.#closed) {
       session.transportClosed(1006, 'peer closed before the session started');
@@ -463,7 +463,7 @@ export class WebRtcPeer implements SessionTransport {
     this.#partial = p.buf.length === 0 ? undefined : p;
   }
 
-  #push(session: RelaySession, seq: number, mediaMs: number, payload: Buffer, now: number): void {
+  #push(session: SessionHandle, seq: number, mediaMs: number, payload: Buffer, now: number): void {
     this.#stats.framesIn++;
     this.#d.metrics.framesIn.inc();
     session.pushFrame({

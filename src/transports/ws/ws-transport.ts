@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import type { ServerEvent } from '../../frames/events.js';
 import type { OutputFrame } from '../../frames/frames.js';
 import type { Metrics } from '../../observability/metrics.js';
-import type { SessionTransport } from '../../session/relay-session.js';
+import type { SessionTransport } from '../ports.js';
 import { FLAG_REPLY_START, encodeFrame } from './wire.js';
 import { nowMs } from '../../core/clock.js';
 

@@ -11,7 +11,7 @@ import { nowMs } from '../../../core/clock.js';
 import type { ServerEvent } from '../../../frames/events.js';
 import type { OutputFrame } from '../../../frames/frames.js';
 import type { Metrics } from '../../../observability/metrics.js';
-import type { SessionTransport } from '../../../session/relay-session.js';
+import type { SessionTransport } from '../../ports.js';
 import type { CarrierMediaFormat, CarrierName, CarrierSerializer, WireMessage } from '../types.js';
 import { isConvertible, OutboundAudio, type OutboundPiece } from './audio-convert.js';
 

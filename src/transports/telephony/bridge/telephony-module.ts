@@ -10,24 +10,18 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { SCOPES } from '../../../auth/principal.js';
 import { RelayError, toRelayError } from '../../../errors/errors.js';
 import type {
+  AdmissionLease,
   MediaContext,
   MediaModule,
   MediaModuleFactory,
   UpgradeRoute,
-} from '../../../server/media-routes.js';
-import type { Admission } from '../../../session/session-manager.js';
+} from '../../ports.js';
 import { CARRIER_ENDPOINTS, carrierForPath } from '../endpoints.js';
 import { createSerializer } from '../serializers.js';
 import type { StartEvent } from '../types.js';
-import {
-  CarrierCall,
-  authenticateCarrierToken,
-  type DeferredAuth,
-  type ReadyAuth,
-} from './carrier-call.js';
+import { CarrierCall, type DeferredAuth, type ReadyAuth } from './carrier-call.js';
 import type { CarrierWire } from './carrier-transport.js';
 import { addressAllowed, gateUpgrade } from './gate.js';
 import {
@@ -220,7 +214,7 @@ class TelephonyModule implements MediaModule {
   async #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => undefined);
     const ctx = this.#ctx;
-    let admission: Admission | undefined;
+    let lease: AdmissionLease | undefined;
     try {
       const url = new URL(req.url ?? '/', 'http://relay.invalid');
       const carrier = carrierForPath(url.pathname);
@@ -229,9 +223,10 @@ class TelephonyModule implements MediaModule {
       if (carrier === undefined || carrier === 'audiosocket' || cfg === undefined) {
         throw new RelayError('RELAY_ERR_NOT_FOUND', 'no upgrade endpoint at this path');
       }
-      if (this.#closed || ctx.draining()) {
+      if (this.#closed) {
         throw new RelayError('RELAY_ERR_DRAINING', 'relay is draining; reconnect to another node');
       }
+      ctx.gate.assertOpen();
       if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
         throw new RelayError('RELAY_ERR_BAD_REQUEST', 'expected Upgrade: websocket');
       }
@@ -239,19 +234,16 @@ class TelephonyModule implements MediaModule {
       const queryPipeline = url.searchParams.get('pipeline') ?? '';
       let auth: ReadyAuth | DeferredAuth;
       if (decision.kind === 'path-token') {
-        const principal = await authenticateCarrierToken(
-          ctx,
-          decision.token,
-          this.#s.pathTokens === 'any' ? 'authorization' : 'query',
-        );
-        const name = queryPipeline || (cfg.pipeline ?? this.#s.defaultPipeline);
-        const config = ctx.pipelines.get(name);
-        if (config === undefined) {
-          throw new RelayError('RELAY_ERR_NOT_FOUND', `unknown pipeline "${name}"`);
-        }
-        ctx.authenticator.authorize(principal, { scope: SCOPES.SESSION_CREATE, pipeline: name });
-        admission = await ctx.sessions.admit(principal);
-        auth = { kind: 'ready', principal, admission, config };
+        lease = await ctx.gate.admit({
+          credential: {
+            kind: 'token',
+            token: decision.token,
+            source: this.#s.pathTokens === 'any' ? 'authorization' : 'query',
+          },
+          pipeline: queryPipeline || (cfg.pipeline ?? this.#s.defaultPipeline),
+          gone: () => socket.destroyed,
+        });
+        auth = { kind: 'ready', lease };
       } else {
         const serviceToken = cfg.serviceToken;
         auth = {
@@ -261,29 +253,19 @@ class TelephonyModule implements MediaModule {
           credential: (start: StartEvent) => start.customParameters['token'] ?? serviceToken,
         };
       }
-      const adm = admission;
-      if (socket.destroyed) {
-        if (adm !== undefined) {
-          ctx.sessions.release(adm);
-        }
-        return;
-      }
-      let upgraded = false;
-      socket.once('close', () => {
-        // ws answers a malformed handshake itself and never calls back: give the slot back.
-        if (!upgraded && adm !== undefined) {
-          ctx.sessions.release(adm);
-        }
-      });
+      const l = lease;
+      // ws answers a malformed handshake itself and never calls back: give the slot back
+      // (nothing once the call committed it).
+      socket.once('close', () => l?.release());
       const serializer = createSerializer(carrier, cfg.serializer ?? {});
       this.#wss.handleUpgrade(req, socket, head, (ws) => {
-        upgraded = true;
         ctx.metrics.upgrades.labels('ok').inc();
         this.#attach(ws, carrier, serializer, auth);
       });
     } catch (err) {
-      if (admission !== undefined) {
-        ctx.sessions.release(admission);
+      lease?.release();
+      if (socket.destroyed) {
+        return; // the carrier left while it was being admitted
       }
       const e = toRelayError(err);
       if (e.code === 'RELAY_ERR_INTERNAL') {
@@ -302,7 +284,7 @@ class TelephonyModule implements MediaModule {
     if (this.#closed) {
       ws.terminate();
       if (auth.kind === 'ready') {
-        this.#ctx.sessions.release(auth.admission);
+        auth.lease.release();
       }
       return;
     }
