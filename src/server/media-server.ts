@@ -8,6 +8,8 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { WS_SUBPROTOCOL } from '../auth/extract.js';
 import type { PipelineRegistry } from '../config/pipeline-registry.js';
 import { nowMs } from '../core/clock.js';
+import { Heartbeat } from '../core/heartbeat.js';
+import { MessageRateLimiter } from '../core/rate-limit.js';
 import { RelayError, toRelayError } from '../errors/errors.js';
 import { httpStatusOf, wsCloseCodeOf } from '../errors/map.js';
 import { bytesPerFrame } from '../frames/frames.js';
@@ -65,11 +67,8 @@ export class MediaServer {
   readonly #o: MediaServerOptions;
   readonly #http: Server;
   readonly #wss: WebSocketServer;
-  readonly #alive = new WeakMap<WebSocket, boolean>();
-  /** What a missed heartbeat does to a socket's session (ends it with 4008). */
-  readonly #onMissedPong = new WeakMap<WebSocket, () => void>();
   readonly #sockets = new Set<WebSocket>();
-  #heartbeat: NodeJS.Timeout | undefined;
+  readonly #heartbeat: Heartbeat;
   #draining = false;
   readonly #modules: MediaModule[] = [];
   readonly #upgradeRoutes: UpgradeRoute[] = [];
@@ -84,6 +83,7 @@ export class MediaServer {
       authenticator: o.authenticator,
       draining: () => this.#draining,
     });
+    this.#heartbeat = new Heartbeat(o.heartbeatMs, o.ticker);
     this.#http = createServer((req, res) => {
       void this.#onRequest(req, res);
     });
@@ -159,10 +159,7 @@ export class MediaServer {
   }
 
   async listen(port: number, host: string): Promise<AddressInfo> {
-    const info = await listenOn(this.#http, port, host);
-    this.#heartbeat = setInterval(() => this.#beat(), this.#o.heartbeatMs);
-    this.#heartbeat.unref();
-    return info;
+    return listenOn(this.#http, port, host);
   }
 
   /** New upgrades get 503 from now on. */
@@ -171,9 +168,7 @@ export class MediaServer {
   }
 
   async close(): Promise<void> {
-    if (this.#heartbeat !== undefined) {
-      clearInterval(this.#heartbeat);
-    }
+    this.#heartbeat.stop();
     for (const m of this.#modules) {
       await m.close?.();
     }
@@ -293,38 +288,26 @@ export class MediaServer {
     }
     holder.session = s;
     this.#sockets.add(ws);
-    this.#alive.set(ws, true);
-    ws.on('pong', () => this.#alive.set(ws, true));
     // A peer that does not answer a ping within a heartbeat is not reading its socket (or
     // is gone): it hears why, in order, once it reads again (session.closing, then 4008).
-    this.#onMissedPong.set(ws, () => s.end(4008, 'client not reading: heartbeat missed'));
+    this.#heartbeat.watch(ws, () => s.end(4008, 'client not reading: heartbeat missed'));
     const clock = new ClientClock();
     const frameBytes = bytesPerFrame(config.audio.sampleRateHz);
-    const rate = this.#o.maxMessagesPerSecond;
-    let tokens = rate * 2;
-    let lastRefill = nowMs();
+    const limiter = new MessageRateLimiter(this.#o.maxMessagesPerSecond, nowMs());
     const metrics = this.#o.metrics;
     const badFrames = metrics.framesDropped.labels('bad_frame');
     const rateDropped = metrics.framesDropped.labels('rate_limited');
-    let overRate = 0;
 
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const now = nowMs();
-      tokens = Math.min(rate * 2, tokens + ((now - lastRefill) * rate) / 1000);
-      lastRefill = now;
-      // Excess is forgiven only once the client slowed enough for the bucket to refill
-      // to one second's worth; a sustained flood keeps counting until it is closed.
-      if (tokens >= rate) {
-        overRate = 0;
-      }
-      if (tokens < 1) {
+      const verdict = limiter.take(now);
+      if (verdict !== 'ok') {
         rateDropped.inc();
-        if (++overRate > rate) {
+        if (verdict === 'close') {
           s.end(1008, 'message rate limit exceeded');
         }
         return;
       }
-      tokens -= 1;
       if (isBinary) {
         if (reservedBitsSet(data)) {
           // Another protocol version, or garbage: never played as audio.
@@ -367,32 +350,9 @@ export class MediaServer {
     });
     ws.on('close', (code: number) => {
       this.#sockets.delete(ws);
+      this.#heartbeat.forget(ws);
       s.transportClosed(code, 'peer closed');
     });
-  }
-
-  #beat(): void {
-    for (const ws of this.#sockets) {
-      const alive = this.#alive.get(ws);
-      if (alive === undefined || ws.readyState !== ws.OPEN) {
-        continue; // closing (after a missed heartbeat or otherwise)
-      }
-      if (!alive) {
-        const end = this.#onMissedPong.get(ws);
-        if (end === undefined) {
-          ws.terminate();
-        } else {
-          // Once: the close handshake then has ws's own close timeout (30 s) to finish,
-          // so a client that reads again still gets session.closing and 4008 in order.
-          this.#onMissedPong.delete(ws);
-          this.#alive.delete(ws);
-          end();
-        }
-        continue;
-      }
-      this.#alive.set(ws, false);
-      ws.ping();
-    }
   }
 }
 

@@ -61,7 +61,10 @@ export interface WebRtcModuleOptions {
   maxEventBufferBytes?: number;
   /** Largest client event on the data channel. Default 16 KiB. */
   maxEventBytes?: number;
-  /** Client events per second (token bucket, burst 2 s); beyond it the session ends 1008. */
+  /**
+   * Client events per second (token bucket, burst 2 s): excess events are dropped, and a
+   * second's worth of excess ends the session with 1008 (the relay's one rate policy).
+   */
   maxEventsPerSecond?: number;
   /** Reply audio encoder settings. */
   opus?: OpusEncoderOptions;

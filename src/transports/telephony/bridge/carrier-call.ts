@@ -13,6 +13,7 @@
 import type { Logger } from 'pino';
 import type { PipelineConfig } from '../../../config/pipeline-schema.js';
 import { nowMs } from '../../../core/clock.js';
+import { MessageRateLimiter } from '../../../core/rate-limit.js';
 import { RelayError, toRelayError } from '../../../errors/errors.js';
 import { httpStatusOf, wsCloseCodeOf } from '../../../errors/map.js';
 import type { AdmissionLease, MediaContext, SessionHandle } from '../../ports.js';
@@ -71,9 +72,7 @@ export class CarrierCall {
   #start: StartEvent | undefined;
   #pending: { ev: InboundEvent; arrivalMs: number }[] = [];
   #startTimer: NodeJS.Timeout | undefined;
-  #tokens: number;
-  #lastRefill = nowMs();
-  #overRate = 0;
+  readonly #rate: MessageRateLimiter;
   #badTokens: number;
   #badRefill = nowMs();
   #logged = 0;
@@ -86,7 +85,7 @@ export class CarrierCall {
     this.info = { carrier: o.carrier, customParameters: {} };
     this.#baseLog = o.logger;
     this.#log = o.logger;
-    this.#tokens = this.#s.maxMessagesPerSecond * 2;
+    this.#rate = new MessageRateLimiter(this.#s.maxMessagesPerSecond, nowMs());
     this.#badTokens = this.#s.maxBadMessages;
     const dropped = o.ctx.metrics.framesDropped;
     this.#m = {
@@ -195,20 +194,20 @@ export class CarrierCall {
   }
 
   #rateOk(): boolean {
-    const now = nowMs();
-    const rate = this.#s.maxMessagesPerSecond;
-    this.#tokens = Math.min(rate * 2, this.#tokens + ((now - this.#lastRefill) * rate) / 1000);
-    this.#lastRefill = now;
-    if (this.#tokens < 1) {
-      this.#m.rate.inc();
-      if (++this.#overRate > rate) {
-        this.#fail(1008, 'message rate limit exceeded');
-      }
-      return false;
+    const verdict = this.#rate.take(nowMs());
+    if (verdict === 'ok') {
+      return true;
     }
-    this.#tokens -= 1;
-    this.#overRate = 0;
-    return true;
+    this.#m.rate.inc();
+    if (verdict === 'close') {
+      this.#fail(1008, 'message rate limit exceeded');
+    }
+    return false;
+  }
+
+  /** The carrier stopped answering pings: it is not reading its socket (or is gone). */
+  heartbeatMissed(): void {
+    this.#fail(4008, 'carrier not reading: heartbeat missed');
   }
 
   #handle(ev: InboundEvent, arrivalMs = nowMs()): void {

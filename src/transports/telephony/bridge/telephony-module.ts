@@ -10,6 +10,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { Heartbeat } from '../../../core/heartbeat.js';
 import { RelayError, toRelayError } from '../../../errors/errors.js';
 import type {
   AdmissionLease,
@@ -136,9 +137,8 @@ class TelephonyModule implements MediaModule {
   readonly #log: Logger;
   readonly #wss: WebSocketServer;
   readonly #sockets = new Set<WebSocket>();
-  readonly #alive = new WeakMap<WebSocket, boolean>();
   readonly #tcpSockets = new Set<Socket>();
-  readonly #heartbeat: NodeJS.Timeout;
+  readonly #heartbeat: Heartbeat;
   #tcp: Server | undefined;
   #closed = false;
 
@@ -159,8 +159,7 @@ class TelephonyModule implements MediaModule {
         return wanted !== undefined && protocols.has(wanted) ? wanted : false;
       },
     });
-    this.#heartbeat = setInterval(() => this.#beat(), this.#s.heartbeatMs);
-    this.#heartbeat.unref();
+    this.#heartbeat = new Heartbeat(this.#s.heartbeatMs, ctx.ticker);
   }
 
   get upgradeRoutes(): UpgradeRoute[] {
@@ -198,7 +197,7 @@ class TelephonyModule implements MediaModule {
       return;
     }
     this.#closed = true;
-    clearInterval(this.#heartbeat);
+    this.#heartbeat.stop();
     for (const ws of this.#sockets) {
       ws.terminate();
     }
@@ -289,8 +288,6 @@ class TelephonyModule implements MediaModule {
       return;
     }
     this.#sockets.add(ws);
-    this.#alive.set(ws, true);
-    ws.on('pong', () => this.#alive.set(ws, true));
     const call = new CarrierCall({
       carrier,
       serializer,
@@ -300,6 +297,7 @@ class TelephonyModule implements MediaModule {
       settings: this.#s,
       auth,
     });
+    this.#heartbeat.watch(ws, () => call.heartbeatMissed());
     ws.on('message', (data: RawData, isBinary: boolean) =>
       call.onMessage(asBuffer(data), isBinary),
     );
@@ -309,6 +307,7 @@ class TelephonyModule implements MediaModule {
     });
     ws.on('close', (code: number) => {
       this.#sockets.delete(ws);
+      this.#heartbeat.forget(ws);
       call.onClosed(code);
     });
   }
@@ -365,17 +364,6 @@ class TelephonyModule implements MediaModule {
       this.#tcpSockets.delete(sock);
       call.onClosed(1000);
     });
-  }
-
-  #beat(): void {
-    for (const ws of this.#sockets) {
-      if (this.#alive.get(ws) === false) {
-        ws.terminate();
-        continue;
-      }
-      this.#alive.set(ws, false);
-      ws.ping();
-    }
   }
 }
 
