@@ -19,7 +19,7 @@ import type {
   TtsCall,
   TtsEvent,
   TurnStages,
-} from './stage-ports.js';
+} from '../stages/stage-ports.js';
 import { TurnObserver, type TurnFailure, type TurnOutcome } from './turn-observer.js';
 
 export type { TurnOutcome } from './turn-observer.js';
