@@ -10,6 +10,8 @@ import { benchMemory } from './memory.js';
 import { benchPipelineCost } from './pipeline-cost.js';
 import { markdown, type BenchResults } from './report.js';
 import { startBenchEnv } from './setup.js';
+import { benchSoak, benchUplink } from './uplink.js';
+import { startUplinkEnv } from './uplink-env.js';
 import { benchTurnDetection } from './turn-detection/index.js';
 
 /** Sizes of one run: `--smoke` (CI, < 1 min) or the full run (~10 min on 2 cores). */
@@ -28,6 +30,14 @@ const PLANS = {
     memory: { steps: [0, 20, 40], settleMs: 400 },
     gateway: { streams: 20, rounds: 1, concurrency: 4, spec: { warmupMs: 400, measureMs: 800 } },
     pipelineCost: { sessions: 20, seconds: 1.5 },
+    uplink: {
+      sizes: [10],
+      rounds: 1,
+      warmupMs: 500,
+      measureMs: 1500,
+      impaired: { streams: 2, seconds: 3 },
+    },
+    soak: { streams: 20, seconds: 20 },
   },
   full: {
     rounds: 5,
@@ -43,10 +53,20 @@ const PLANS = {
     memory: { steps: [0, 100, 200, 300, 400], settleMs: 1500 },
     gateway: { streams: 100, rounds: 5, concurrency: 8, spec: { warmupMs: 800, measureMs: 2000 } },
     pipelineCost: { sessions: 200, seconds: 10 },
+    uplink: {
+      sizes: [100, 200, 300],
+      rounds: 3,
+      warmupMs: 3000,
+      measureMs: 20_000,
+      impaired: { streams: 20, seconds: 12 },
+    },
+    soak: { streams: 150, seconds: 300 },
   },
 };
 
+/** Sections run by default; `soak` (5 minutes) only when asked for with --only. */
 const SECTIONS = [
+  'uplink',
   'frame',
   'capacity',
   'first-audio',
@@ -56,11 +76,13 @@ const SECTIONS = [
   'jitter',
   'turn-detection',
 ];
+const EXTRA_SECTIONS = ['soak'];
 
 /**
- * npm run bench [-- --smoke] [--out DIR] [--only frame,capacity,…]: runs the benchmarks,
+ * npm run bench [-- --smoke] [--out DIR] [--only uplink,frame,capacity,…]: runs the benchmarks,
  * prints a Markdown table and writes bench.json + bench.md to DIR (bench-results/).
- * Progress goes to stderr.
+ * `--only soak` (or `npm run soak`) runs the 5-minute soak; `--profile-relay DIR` writes a
+ * V8 CPU profile of the uplink relay process to DIR. Progress goes to stderr.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -69,12 +91,15 @@ async function main(): Promise<void> {
       smoke: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench-results' },
       only: { type: 'string' },
+      'profile-relay': { type: 'string' },
     },
   });
   const only = new Set((values.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()));
   for (const s of only) {
-    if (!SECTIONS.includes(s)) {
-      throw new Error(`unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
+    if (!SECTIONS.includes(s) && !EXTRA_SECTIONS.includes(s)) {
+      throw new Error(
+        `unknown section "${s}" (sections: ${[...SECTIONS, ...EXTRA_SECTIONS].join(', ')})`,
+      );
     }
   }
   const plan = values.smoke ? PLANS.smoke : PLANS.full;
@@ -87,6 +112,29 @@ async function main(): Promise<void> {
     loadAvgAtStart: loadavg(),
     rounds: plan.rounds,
   };
+
+  if (only.has('uplink') || only.has('soak')) {
+    const profileDir = values['profile-relay'];
+    const uplinkEnv = await startUplinkEnv(
+      profileDir === undefined
+        ? {}
+        : { relayNodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] },
+    );
+    try {
+      if (only.has('uplink')) {
+        log('uplink: speech-like load, relay vs bare forwarder (interleaved rounds)');
+        results.uplink = await benchUplink(uplinkEnv, plan.uplink, log);
+        results.uplinkRounds = plan.uplink.rounds;
+      }
+      if (only.has('soak')) {
+        log(`soak: ${plan.soak.streams} speech-like streams for ${plan.soak.seconds} s`);
+        results.soak = await benchSoak(uplinkEnv, plan.soak, log);
+        results.soak.loadAvg = loadavg();
+      }
+    } finally {
+      await uplinkEnv.close();
+    }
+  }
 
   const needsEnv = ['frame', 'capacity', 'first-audio', 'memory', 'gateway'].some((s) =>
     only.has(s),

@@ -13,6 +13,8 @@ import type { MemoryArmResult } from './memory.js';
 import type { PipelineCostResult } from './pipeline-cost.js';
 import type { ArmSummary } from './rounds.js';
 import { fmt, fmtSpread } from './stats.js';
+import type { SoakResult, UplinkResult } from './uplink.js';
+import { soakMarkdown, uplinkMarkdown } from './uplink-report.js';
 
 export interface BenchResults {
   machine: string;
@@ -30,6 +32,9 @@ export interface BenchResults {
   jitterTarget?: JitterTargetRow[];
   jitterReplay?: string;
   turnDetection?: TurnDetectionResult;
+  uplink?: UplinkResult;
+  uplinkRounds?: number;
+  soak?: SoakResult;
 }
 
 const pct = (v: number): string => fmt(v * 100, 0);
@@ -73,6 +78,12 @@ export function markdown(r: BenchResults): string {
     'Cells "m (a–b)": median of the round values (min–max over rounds).',
     '',
   ];
+  if (r.uplink !== undefined) {
+    md.push(...uplinkMarkdown(r.uplink, r.uplinkRounds ?? r.rounds));
+  }
+  if (r.soak !== undefined) {
+    md.push(...soakMarkdown(r.soak));
+  }
   if (r.frameLatency !== undefined) {
     md.push(
       `### Relay-added frame latency (${r.rounds} interleaved rounds per level)`,
