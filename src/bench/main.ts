@@ -10,7 +10,7 @@ import { benchMemory } from './memory.js';
 import { benchPipelineCost } from './pipeline-cost.js';
 import { markdown, type BenchResults } from './report.js';
 import { startBenchEnv } from './setup.js';
-import { benchSoak, benchUplink } from './uplink.js';
+import { benchImpaired, benchSoak, benchUplink } from './uplink.js';
 import { startUplinkEnv } from './uplink-env.js';
 import { benchTurnDetection } from './turn-detection/index.js';
 
@@ -35,8 +35,8 @@ const PLANS = {
       rounds: 1,
       warmupMs: 500,
       measureMs: 1500,
-      impaired: { streams: 2, seconds: 3 },
     },
+    impaired: { streams: 2, seconds: 3 },
     soak: { streams: 20, seconds: 20 },
   },
   full: {
@@ -58,8 +58,8 @@ const PLANS = {
       rounds: 3,
       warmupMs: 3000,
       measureMs: 20_000,
-      impaired: { streams: 20, seconds: 12 },
     },
+    impaired: { streams: 20, seconds: 12 },
     soak: { streams: 150, seconds: 300 },
   },
 };
@@ -67,6 +67,7 @@ const PLANS = {
 /** Sections run by default; `soak` (5 minutes) only when asked for with --only. */
 const SECTIONS = [
   'uplink',
+  'impaired',
   'frame',
   'capacity',
   'first-audio',
@@ -82,7 +83,9 @@ const EXTRA_SECTIONS = ['soak'];
  * npm run bench [-- --smoke] [--out DIR] [--only uplink,frame,capacity,…]: runs the benchmarks,
  * prints a Markdown table and writes bench.json + bench.md to DIR (bench-results/).
  * `--only soak` (or `npm run soak`) runs the 5-minute soak; `--profile-relay DIR` writes a
- * V8 CPU profile of the uplink relay process to DIR. Progress goes to stderr.
+ * V8 CPU profile of the uplink relay process to DIR; `--streams 200[,300]`, `--rounds N`
+ * and `--seconds S` override the uplink sizes, rounds and window (and the soak's streams
+ * and length). Progress goes to stderr.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -92,6 +95,9 @@ async function main(): Promise<void> {
       out: { type: 'string', default: 'bench-results' },
       only: { type: 'string' },
       'profile-relay': { type: 'string' },
+      streams: { type: 'string' },
+      rounds: { type: 'string' },
+      seconds: { type: 'string' },
     },
   });
   const only = new Set((values.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()));
@@ -102,7 +108,29 @@ async function main(): Promise<void> {
       );
     }
   }
-  const plan = values.smoke ? PLANS.smoke : PLANS.full;
+  const plan = structuredClone(values.smoke ? PLANS.smoke : PLANS.full);
+  // Overrides for the uplink and soak sections (e.g. one size while profiling).
+  const num = (v: string | undefined, what: string): number | undefined => {
+    if (v === undefined) {
+      return undefined;
+    }
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) {
+      throw new Error(`--${what} must be a positive number, got "${v}"`);
+    }
+    return n;
+  };
+  const sizes = values.streams?.split(',').map((v) => num(v, 'streams') ?? 0);
+  const seconds = num(values.seconds, 'seconds');
+  if (sizes !== undefined) {
+    plan.uplink.sizes = sizes;
+    plan.soak.streams = sizes[0] ?? plan.soak.streams;
+  }
+  plan.uplink.rounds = num(values.rounds, 'rounds') ?? plan.uplink.rounds;
+  if (seconds !== undefined) {
+    plan.uplink.measureMs = seconds * 1000;
+    plan.soak.seconds = seconds;
+  }
   const log = (line: string): void => console.error(line);
   const started = Date.now();
   const results: BenchResults = {
@@ -113,7 +141,7 @@ async function main(): Promise<void> {
     rounds: plan.rounds,
   };
 
-  if (only.has('uplink') || only.has('soak')) {
+  if (only.has('uplink') || only.has('impaired') || only.has('soak')) {
     const profileDir = values['profile-relay'];
     const uplinkEnv = await startUplinkEnv(
       profileDir === undefined
@@ -125,6 +153,10 @@ async function main(): Promise<void> {
         log('uplink: speech-like load, relay vs bare forwarder (interleaved rounds)');
         results.uplink = await benchUplink(uplinkEnv, plan.uplink, log);
         results.uplinkRounds = plan.uplink.rounds;
+      }
+      if (only.has('impaired')) {
+        log('impaired profiles through the relay, against the in-order oracle');
+        results.impaired = await benchImpaired(uplinkEnv, plan.impaired, log);
       }
       if (only.has('soak')) {
         log(`soak: ${plan.soak.streams} speech-like streams for ${plan.soak.seconds} s`);

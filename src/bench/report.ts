@@ -13,8 +13,8 @@ import type { MemoryArmResult } from './memory.js';
 import type { PipelineCostResult } from './pipeline-cost.js';
 import type { ArmSummary } from './rounds.js';
 import { fmt, fmtSpread } from './stats.js';
-import type { SoakResult, UplinkResult } from './uplink.js';
-import { soakMarkdown, uplinkMarkdown } from './uplink-report.js';
+import type { ImpairedRow, SoakResult, UplinkResult } from './uplink.js';
+import { impairedMarkdown, soakMarkdown, uplinkMarkdown } from './uplink-report.js';
 
 export interface BenchResults {
   machine: string;
@@ -34,6 +34,7 @@ export interface BenchResults {
   turnDetection?: TurnDetectionResult;
   uplink?: UplinkResult;
   uplinkRounds?: number;
+  impaired?: ImpairedRow[];
   soak?: SoakResult;
 }
 
@@ -80,6 +81,9 @@ export function markdown(r: BenchResults): string {
   ];
   if (r.uplink !== undefined) {
     md.push(...uplinkMarkdown(r.uplink, r.uplinkRounds ?? r.rounds));
+  }
+  if (r.impaired !== undefined) {
+    md.push(...impairedMarkdown(r.impaired));
   }
   if (r.soak !== undefined) {
     md.push(...soakMarkdown(r.soak));

@@ -1,5 +1,5 @@
 import { fmt, fmtSpread } from './stats.js';
-import type { SoakResult, UplinkArmSummary, UplinkResult } from './uplink.js';
+import type { ImpairedRow, SoakResult, UplinkArmSummary, UplinkResult } from './uplink.js';
 
 const pct = (v: number, digits = 2): string => fmt(v * 100, digits);
 
@@ -44,26 +44,28 @@ export function uplinkMarkdown(u: UplinkResult, rounds: number): string[] {
     ),
     '',
   );
-  if (u.impaired.length > 0) {
-    md.push(
-      '#### Impaired profiles through the relay, against the in-order oracle',
-      '',
-      '"added": delivery to STT minus the same frame\'s in-order, unimpaired delivery (capture end +',
-      'the in-order run\'s median path latency). "hold": delivery minus the earliest in-order moment',
-      'the arrival allowed (every earlier frame that was sent had been sent) minus the median path',
-      "latency, i.e. the relay's own wait. Missing: sent (not truly lost) but never at STT.",
-      '',
-      '| profile | streams | frames sent | missing | out of order at STT | duplicates at STT | added p50 / p99 / max ms | hold p50 / p99 ms | STT-budget cancels / utterances |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-      ...u.impaired.map(
-        (r) =>
-          `| ${r.profile} | ${r.streams} | ${r.expected} | ${r.missing} | ${r.outOfOrder} | ${r.duplicatesAtStt} | ` +
-          `${fmt(r.addedP50Ms, 1)} / ${fmt(r.addedP99Ms, 1)} / ${fmt(r.addedMaxMs, 1)} | ${fmt(r.holdP50Ms, 1)} / ${fmt(r.holdP99Ms, 1)} | ${r.cancels} / ${r.utterances} |`,
-      ),
-      '',
-    );
-  }
   return md;
+}
+
+/** Markdown of the impaired profiles against the oracle. */
+export function impairedMarkdown(rows: readonly ImpairedRow[]): string[] {
+  return [
+    '### Impaired profiles through the relay, against the in-order oracle',
+    '',
+    '"added": delivery to STT minus the same frame\'s in-order, unimpaired delivery (capture end +',
+    'the in-order run\'s median path latency). "hold": delivery minus the earliest in-order moment',
+    'the arrival allowed (every earlier frame that was sent had been sent) minus the median path',
+    "latency, i.e. the relay's own wait. Missing: sent (not truly lost) but never at STT.",
+    '',
+    '| profile | streams | frames sent | missing | out of order at STT | duplicates at STT | added p50 / p99 / max ms | hold p50 / p99 ms | STT-budget cancels / utterances |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.profile} | ${r.streams} | ${r.expected} | ${r.missing} | ${r.outOfOrder} | ${r.duplicatesAtStt} | ` +
+        `${fmt(r.addedP50Ms, 1)} / ${fmt(r.addedP99Ms, 1)} / ${fmt(r.addedMaxMs, 1)} | ${fmt(r.holdP50Ms, 1)} / ${fmt(r.holdP99Ms, 1)} | ${r.cancels} / ${r.utterances} |`,
+    ),
+    '',
+  ];
 }
 
 /** Markdown of the soak: totals, then STT-budget cancels and sessions hit per 10 s. */

@@ -220,14 +220,12 @@ export interface UplinkPlan {
   rounds: number;
   warmupMs: number;
   measureMs: number;
-  impaired: { streams: number; seconds: number };
 }
 
 export interface UplinkResult {
   arrival: string;
   measureS: number;
   levels: UplinkLevel[];
-  impaired: ImpairedRow[];
 }
 
 /** The uplink benchmark: relay against the bare forwarder per size, then the impaired profiles. */
@@ -274,13 +272,10 @@ export async function benchUplink(
       cpuRatio: spread(rel.map((r, i) => r.cpuUsPerFrame / (fwd[i]?.cpuUsPerFrame ?? NaN))),
     });
   }
-  log('  impaired profiles against the in-order oracle');
-  const impaired = await benchImpaired(env, arms[0]!, plan.impaired, log);
   return {
     arrival: describeArrival(BURSTY_ARRIVAL),
     measureS: plan.measureMs / 1000,
     levels,
-    impaired,
   };
 }
 
@@ -319,12 +314,16 @@ export interface ImpairedRow {
  * "hold" is what the relay added beyond the earliest moment every earlier frame that was
  * sent had been sent (an oracle reorder buffer that knows which frames are lost).
  */
-async function benchImpaired(
+export async function benchImpaired(
   env: UplinkEnv,
-  relay: UplinkArm,
   o: { streams: number; seconds: number },
   log: (line: string) => void,
 ): Promise<ImpairedRow[]> {
+  const relay: UplinkArm = {
+    name: 'relay',
+    target: env.relayTarget,
+    child: env.relay,
+  };
   const rows: ImpairedRow[] = [];
   let baselineUs = NaN;
   let transportUs = NaN;
