@@ -1,10 +1,8 @@
-/** Conversation history of one session, bounded, with the system message kept. */
-export type ChatRole = 'system' | 'user' | 'assistant';
+import type { ChatRole, ChatTurn } from '../frames/chat.js';
 
-export interface ChatTurn {
-  role: ChatRole;
-  content: string;
-}
+export type { ChatRole, ChatTurn } from '../frames/chat.js';
+
+/** Conversation history of one session, bounded, with the system message kept. */
 
 export class ConversationHistory {
   readonly #system: string;

@@ -142,7 +142,11 @@ export async function startRelay(
         },
         'embedded engines started',
       );
-      const clients = new StageClients({ engines: engines.targets, auto: engines.auto });
+      const clients = new StageClients({
+        engines: engines.targets,
+        auto: engines.auto,
+        channels: config.grpc,
+      });
       const ticker = new Ticker(20, (err) =>
         logger.error({ err: String(err) }, 'ticker listener failed'),
       );

@@ -15,7 +15,7 @@ import type {
   TtsEvent,
   TtsRequest,
   TurnStages,
-} from '../pipeline/stage-ports.js';
+} from './stage-ports.js';
 import { watchCall } from './call-watch.js';
 import type { StageClients } from './stage-clients.js';
 

@@ -7,7 +7,7 @@ import type {
   TtsEvent,
   TtsRequest,
   TurnStages,
-} from '../pipeline/stage-ports.js';
+} from '../stages/stage-ports.js';
 
 /** One scripted stage call: the test delivers its events and its end. */
 export interface FakeCall<Req, E> {

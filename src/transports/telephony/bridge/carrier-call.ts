@@ -418,10 +418,6 @@ export class CarrierCall {
       return;
     }
     const r = inbound.push(ev.payload, ev.chunk, arrivalMs);
-    if (r.kind === 'bad') {
-      this.#problem(r.reason);
-      return;
-    }
     this.info.chunksReordered = inbound.reordered;
     for (const f of r.frames) {
       this.#m.framesIn.inc();

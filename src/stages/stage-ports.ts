@@ -4,7 +4,7 @@
  */
 import type { LlmStageConfig, TtsStageConfig } from '../config/pipeline-schema.js';
 import type { RelayError } from '../errors/errors.js';
-import type { ChatTurn } from './history.js';
+import type { ChatTurn } from '../frames/chat.js';
 
 /** The endpoints one call tries, in order: `pick(0)` first, `pick(1)` on fallback, … */
 export interface StageRoute {
