@@ -1,63 +1,18 @@
-import type { Logger } from 'pino';
-import type { PipelineConfig } from '../config/pipeline-schema.js';
-import type { ServerEvent, StageName, TurnMetrics } from '../frames/events.js';
-import { FRAME_MS, bytesPerFrame, type OutputFrame } from '../frames/frames.js';
+import type { StageName } from '../frames/events.js';
+import type { OutputFrame } from '../frames/frames.js';
 import { nowMs } from '../core/clock.js';
 import { minDeadline } from '../core/deadline.js';
 import { RelayError } from '../errors/errors.js';
-import type { Metrics } from '../observability/metrics.js';
 import { BudgetWatch } from './budget-watch.js';
-import type { ChatTurn } from './history.js';
 import { PhraseChunker } from './phrase-chunker.js';
 import { PlayoutTracker } from './playout-tracker.js';
-import { ReplyFramer } from './reply-framer.js';
-import type {
-  LlmCall,
-  LlmEvent,
-  StageCallHandlers,
-  StageRoute,
-  TtsCall,
-  TtsEvent,
-  TurnStages,
-} from '../stages/stage-ports.js';
+import { ReplySpeech, whileCurrent } from './reply-speech.js';
+import type { LlmCall, LlmEvent, StageRoute } from '../stages/stage-ports.js';
 import { TurnObserver, type TurnFailure, type TurnOutcome } from './turn-observer.js';
+import type { TurnContext, TurnInput, TurnResult } from './turn-types.js';
 
 export type { TurnOutcome } from './turn-observer.js';
-
-export interface TurnContext {
-  readonly sessionId: string;
-  readonly config: PipelineConfig;
-  readonly stages: TurnStages;
-  readonly metrics: Metrics;
-  readonly logger: Logger;
-  emit(event: ServerEvent): void;
-  /** Queue a reply frame for paced output. */
-  enqueue(frame: OutputFrame): void;
-  /** Call back once every frame queued so far has been sent. */
-  markEnd(cb: () => void): void;
-  /** The next output frame sequence number of the session. */
-  nextOutputSeq(): number;
-  /** True once the client sends playback marks (then they, not the pacer, say what was heard). */
-  marksInUse(): boolean;
-}
-
-export interface TurnInput {
-  turnId: string;
-  userText: string;
-  messages: ChatTurn[];
-  speechEndTsMs: number | null;
-  endpointTsMs: number | null;
-  sttFinalTsMs: number | null;
-  /** Preemptive: generate but hold every output until `release()`. */
-  held?: boolean;
-}
-
-export interface TurnResult {
-  outcome: TurnOutcome;
-  /** The reply text the user heard (whole reply when done, the heard prefix otherwise). */
-  heardText: string;
-  metrics: TurnMetrics;
-}
+export type { TurnContext, TurnInput, TurnResult } from './turn-types.js';
 
 /**
  * One turn of the agent: an LLM generation whose tokens are grouped into phrases and
@@ -79,17 +34,9 @@ export class Turn {
   #llmAttempt = 0;
   #llmFirst = false;
   #llmDone = false;
-  #tts: TtsCall | undefined;
-  #ttsRoute: StageRoute | undefined;
-  #ttsAttempt = 0;
-  #ttsFirstText = false;
-  #ttsFirstAudio = false;
-  #ttsText = '';
-  #ttsEnded = false;
+  readonly #speech: ReplySpeech;
   #replyText = '';
-  readonly #framer: ReplyFramer;
   readonly #playout = new PlayoutTracker();
-  #audioMs = 0;
   #finished = false;
   #held: boolean;
   #heldText = '';
@@ -106,11 +53,17 @@ export class Turn {
     );
     const base = input.speechEndTsMs ?? nowMs();
     this.#deadlineMs = base + ctx.config.turn.maxTurnMs;
-    this.#framer = new ReplyFramer(
-      bytesPerFrame(ctx.config.audio.sampleRateHz),
-      (payload, textEnd) => this.#emitFrame(payload, textEnd),
-    );
     this.#obs = new TurnObserver(ctx.metrics, ctx.logger, (ev) => ctx.emit(ev), input);
+    this.#speech = new ReplySpeech({
+      ctx,
+      turnId: this.turnId,
+      deadlineMs: this.#deadlineMs,
+      budgets: this.#budgets,
+      obs: this.#obs,
+      finished: () => this.#finished,
+      fail: (stage, err) => this.#fail(stage, err),
+      done: () => this.#finish('done', undefined),
+    });
   }
 
   get replyText(): string {
@@ -186,31 +139,7 @@ export class Turn {
 
   /** Pause/resume reading TTS audio while the pacer's queue is full. */
   setPaused(paused: boolean): void {
-    if (paused) {
-      this.#tts?.pause();
-    } else {
-      this.#tts?.resume();
-    }
-  }
-
-  /** Stage call handlers that ignore a call once it is no longer the turn's current one. */
-  #whileCurrent<E>(
-    current: () => boolean,
-    onEvent: (ev: E) => void,
-    onDone: (err: RelayError | undefined) => void,
-  ): StageCallHandlers<E> {
-    return {
-      onEvent: (ev) => {
-        if (current()) {
-          onEvent(ev);
-        }
-      },
-      onDone: (err) => {
-        if (current() && !this.#finished) {
-          onDone(err);
-        }
-      },
-    };
+    this.#speech.setPaused(paused);
   }
 
   // ---- LLM -----------------------------------------------------------------
@@ -233,8 +162,9 @@ export class Turn {
           endpoint,
           deadlineMs: minDeadline(this.#deadlineMs, started + stage.maxCallMs),
         },
-        this.#whileCurrent(
+        whileCurrent(
           () => call === this.#llm,
+          () => this.#finished,
           (ev) => this.#onLlmEvent(ev, endpoint),
           (err) => this.#onLlmDone(err),
         ),
@@ -285,7 +215,7 @@ export class Turn {
     this.#replyText += text;
     this.#ctx.emit({ type: 'response.text.delta', turnId: this.turnId, text });
     for (const phrase of this.#chunker.push(text)) {
-      this.#sendText(phrase);
+      this.#speech.send(phrase);
     }
   }
 
@@ -293,105 +223,9 @@ export class Turn {
   #endText(): void {
     const rest = this.#chunker.end();
     if (rest !== '') {
-      this.#sendText(rest);
+      this.#speech.send(rest);
     }
-    this.#endTts();
-  }
-
-  // ---- TTS -----------------------------------------------------------------
-
-  #ensureTts(): TtsCall | undefined {
-    if (this.#tts !== undefined) {
-      return this.#tts;
-    }
-    const { config, stages } = this.#ctx;
-    const stage = config.stages.tts;
-    this.#ttsRoute ??= stages.route('tts', stage);
-    const endpoint = this.#ttsRoute.pick(this.#ttsAttempt);
-    const started = nowMs();
-    let call: TtsCall | undefined;
-    try {
-      call = stages.synthesize(
-        {
-          requestId: `${this.turnId}.tts${this.#ttsAttempt}`,
-          turnId: this.turnId,
-          config: stage,
-          sampleRateHz: config.audio.sampleRateHz,
-          endpoint,
-          deadlineMs: minDeadline(this.#deadlineMs, started + stage.maxCallMs),
-        },
-        this.#whileCurrent(
-          () => call === this.#tts,
-          (ev) => this.#onTtsAudio(ev, endpoint),
-          (err) => this.#onTtsDone(err),
-        ),
-      );
-    } catch (err) {
-      this.#fail('tts', err);
-      return undefined;
-    }
-    this.#tts = call;
-    return call;
-  }
-
-  #sendText(text: string): void {
-    const call = this.#ensureTts();
-    if (call === undefined) {
-      return;
-    }
-    if (!this.#ttsFirstText) {
-      this.#ttsFirstText = true;
-      const at = nowMs();
-      this.#obs.ttsFirstText(at);
-      this.#budgets.arm('tts', this.#ctx.config.stages.tts.budgetMs, at);
-    }
-    this.#ttsText += text;
-    call.push(text);
-  }
-
-  #endTts(): void {
-    if (this.#ttsEnded) {
-      return;
-    }
-    this.#ttsEnded = true;
-    if (this.#tts === undefined) {
-      // Nothing to say (empty reply): the turn is done once queued audio is out.
-      this.#ctx.markEnd(() => this.#finish('done', undefined));
-      return;
-    }
-    this.#tts.end();
-  }
-
-  #onTtsAudio(ev: TtsEvent, endpoint: string): void {
-    if (!this.#ttsFirstAudio) {
-      this.#ttsFirstAudio = true;
-      this.#budgets.disarm('tts');
-      this.#obs.ttsFirstAudio(nowMs(), endpoint);
-    }
-    this.#framer.push(ev.audio, ev.textEnd ?? this.#framer.textEnd);
-  }
-
-  #onTtsDone(err: RelayError | undefined): void {
-    this.#budgets.disarm('tts');
-    if (err !== undefined) {
-      this.#fail('tts', err);
-      return;
-    }
-    this.#framer.flush();
-    this.#ctx.markEnd(() => this.#finish('done', undefined));
-  }
-
-  #emitFrame(payload: Buffer, textEnd: number): void {
-    this.#audioMs += FRAME_MS;
-    this.#ctx.enqueue({
-      turnId: this.turnId,
-      seq: this.#ctx.nextOutputSeq(),
-      payload,
-      turnAudioEndMs: this.#audioMs,
-      textEnd,
-      sentTsMs: 0,
-      playAtMs: 0,
-    });
+    this.#speech.end();
   }
 
   // ---- budgets, failure, end ------------------------------------------------
@@ -403,7 +237,7 @@ export class Turn {
     const cfg = this.#ctx.config.stages[stage];
     const canFallback =
       cfg.onBudgetExceeded === 'fallback' &&
-      (stage === 'llm' ? this.#llmAttempt : this.#ttsAttempt) + 1 < cfg.endpoints.length;
+      (stage === 'llm' ? this.#llmAttempt : this.#speech.attempt) + 1 < cfg.endpoints.length;
     const action =
       cfg.onBudgetExceeded === 'fallback' && !canFallback ? 'cancel' : cfg.onBudgetExceeded;
     this.#obs.budgetExceeded(stage, budgetMs, elapsedMs, action);
@@ -429,19 +263,7 @@ export class Turn {
       this.#llmAttempt++;
       this.#startLlm();
     } else if (stage === 'tts') {
-      const old = this.#tts;
-      this.#tts = undefined;
-      old?.cancel('fallback');
-      this.#ttsAttempt++;
-      const text = this.#ttsText;
-      this.#ttsText = '';
-      this.#ttsFirstText = false;
-      if (text !== '') {
-        this.#sendText(text);
-      }
-      if (this.#ttsEnded) {
-        this.#ensureTts()?.end();
-      }
+      this.#speech.retryOnNextEndpoint();
     }
   }
 
@@ -463,9 +285,8 @@ export class Turn {
     this.#finished = true;
     this.#budgets.close();
     const llm = this.#llm;
-    const tts = this.#tts;
+    const tts = this.#speech.detach();
     this.#llm = undefined;
-    this.#tts = undefined;
     if (llm !== undefined && !this.#llmDone) {
       llm.cancel();
     }
@@ -475,7 +296,7 @@ export class Turn {
     this.#obs.ended(outcome, failure, counted);
     const heard = this.heard(nowMs());
     const heardText =
-      outcome === 'done' ? this.#replyText : this.#ttsText.slice(0, heard.end).trimEnd();
+      outcome === 'done' ? this.#replyText : this.#speech.text.slice(0, heard.end).trimEnd();
     if (outcome === 'done') {
       this.#ctx.emit({ type: 'response.done', turnId: this.turnId, text: this.#replyText });
     } else if (outcome === 'interrupted') {

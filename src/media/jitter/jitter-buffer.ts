@@ -1,5 +1,5 @@
 import { seqDiff32, seqNext32 } from '../../core/seq.js';
-import { DelayHistogram } from './delay-histogram.js';
+import { DelayEstimator } from './delay-estimator.js';
 import {
   type JitterBufferOptions,
   type JitterStats,
@@ -50,7 +50,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export class JitterBuffer<T = unknown> {
   readonly #o: ResolvedJitterOptions;
   readonly #fixed: number | undefined;
-  readonly #hist: DelayHistogram;
+  readonly #delay: DelayEstimator;
   readonly #mask: number;
   readonly #items: (T | undefined)[];
   readonly #slotSeq: Uint32Array;
@@ -69,15 +69,9 @@ export class JitterBuffer<T = unknown> {
   #tsRefRel = 0;
   #lastOutTsRel = 0;
   #lastOutRaw = 0;
-  #anchorMs = 0;
-  #blockMin = Infinity;
-  #blockCount = 0;
-  #targetMs = 0;
   #offsetMs = 0;
   #lastPullMs = NaN;
   #concealRun = 0;
-  #prevTransit = NaN;
-  #jitterMs = 0;
   #addedSumMs = 0;
   readonly #n = zeroCounters();
 
@@ -86,7 +80,7 @@ export class JitterBuffer<T = unknown> {
     this.#o = o;
     this.#fixed =
       options.fixedDelayMs === undefined ? undefined : Math.max(0, options.fixedDelayMs);
-    this.#hist = new DelayHistogram(o.bucketMs, o.maxDelayMs, o.forgetFactor);
+    this.#delay = new DelayEstimator(o, this.#fixed);
     let ring = 1;
     while (ring < o.capacity) {
       ring <<= 1;
@@ -110,12 +104,12 @@ export class JitterBuffer<T = unknown> {
   }
 
   get targetDelayMs(): number {
-    return this.#started ? this.#targetMs : (this.#fixed ?? this.#o.startDelayMs);
+    return this.#started ? this.#delay.targetMs : (this.#fixed ?? this.#o.startDelayMs);
   }
 
   /** Delay currently applied (moves towards the target; see the shrink policy). */
   get currentDelayMs(): number {
-    return this.#started ? this.#offsetMs - this.#anchorMs + this.#o.pullPeriodMs : 0;
+    return this.#started ? this.#offsetMs - this.#delay.anchorMs + this.#o.pullPeriodMs : 0;
   }
 
   get bufferedFrames(): number {
@@ -143,7 +137,8 @@ export class JitterBuffer<T = unknown> {
     const inWindow = this.#stalled || (d > -cap && d < cap);
     if (
       inWindow &&
-      (transit < this.#anchorMs - resync || (this.#stalled && transit > this.#anchorMs + resync))
+      (transit < this.#delay.anchorMs - resync ||
+        (this.#stalled && transit > this.#delay.anchorMs + resync))
     ) {
       n.resyncs++;
       this.#init(seq, mediaTsMs, arrivalMs);
@@ -175,8 +170,8 @@ export class JitterBuffer<T = unknown> {
       n.overflow++;
       return 'overflow';
     }
-    if (Math.abs(transit - this.#anchorMs) <= resync) {
-      this.#observe(transit); // an insane transit (bogus late packet) is not a delay sample
+    if (Math.abs(transit - this.#delay.anchorMs) <= resync) {
+      this.#delay.observe(transit); // an insane transit (bogus late packet) is not a delay sample
     }
     if (seqDiff32(this.#highestSeq, seq) < 0) {
       n.reordered++;
@@ -244,7 +239,7 @@ export class JitterBuffer<T = unknown> {
     const n = this.#n;
     return {
       ...n,
-      jitterMs: this.#jitterMs,
+      jitterMs: this.#delay.jitterMs,
       targetDelayMs: this.targetDelayMs,
       currentDelayMs: this.currentDelayMs,
       meanAddedDelayMs: n.released > 0 ? this.#addedSumMs / n.released : 0,
@@ -262,15 +257,10 @@ export class JitterBuffer<T = unknown> {
     this.#tsRefRel = 0;
     this.#lastOutTsRel = -this.#o.frameMs;
     this.#lastOutRaw = mediaTsMs - this.#o.frameMs;
-    this.#anchorMs = arrivalMs;
-    this.#blockMin = Infinity;
-    this.#blockCount = 0;
-    this.#hist.reset();
-    this.#targetMs = this.#fixed ?? this.#o.startDelayMs;
-    this.#offsetMs = arrivalMs + this.#targetMs - this.#o.pullPeriodMs;
+    this.#delay.reset(arrivalMs);
+    this.#offsetMs = arrivalMs + this.#delay.targetMs - this.#o.pullPeriodMs;
     this.#lastPullMs = NaN;
     this.#concealRun = 0;
-    this.#prevTransit = NaN;
   }
 
   #flush(): void {
@@ -280,49 +270,8 @@ export class JitterBuffer<T = unknown> {
     this.#slotState.fill(EMPTY);
   }
 
-  /** Jitter, anchor and delay-histogram update for one non-duplicate arrival. */
-  #observe(transit: number): void {
-    if (this.#prevTransit === this.#prevTransit) {
-      this.#jitterMs += (Math.abs(transit - this.#prevTransit) - this.#jitterMs) / 16;
-    }
-    this.#prevTransit = transit;
-    const bucket = this.#o.bucketMs;
-    if (transit < this.#anchorMs) {
-      const k = Math.ceil((this.#anchorMs - transit) / bucket);
-      this.#anchorMs -= k * bucket;
-      this.#hist.shift(k);
-    }
-    if (transit < this.#blockMin) {
-      this.#blockMin = transit;
-    }
-    if (++this.#blockCount >= this.#o.anchorWindowFrames) {
-      const k = Math.floor((this.#blockMin - this.#anchorMs) / bucket);
-      if (k > 0) {
-        this.#anchorMs += k * bucket;
-        this.#hist.shift(-k);
-      }
-      this.#blockMin = Infinity;
-      this.#blockCount = 0;
-    }
-    if (this.#fixed !== undefined) {
-      return;
-    }
-    const o = this.#o;
-    this.#hist.add(transit - this.#anchorMs);
-    this.#targetMs =
-      this.#hist.count < o.warmupFrames
-        ? o.startDelayMs
-        : Math.min(
-            o.maxDelayMs,
-            Math.max(
-              o.minDelayMs,
-              this.#hist.quantileMs(o.quantile) + o.pullPeriodMs - o.lateGraceMs,
-            ),
-          );
-  }
-
   #advanceOffset(nowMs: number): void {
-    const desired = this.#anchorMs + this.#targetMs - this.#o.pullPeriodMs;
+    const desired = this.#delay.anchorMs + this.#delay.targetMs - this.#o.pullPeriodMs;
     if (desired >= this.#offsetMs) {
       this.#offsetMs = desired;
     } else if (nowMs > this.#lastPullMs) {
@@ -425,6 +374,9 @@ export class JitterBuffer<T = unknown> {
     this.#lastOutTsRel = tsRel - this.#o.frameMs;
     this.#lastOutRaw = mediaTsMs - this.#o.frameMs;
     // Play this frame as if it had the minimum transit; the excess shrinks like a target drop.
-    this.#offsetMs = Math.max(this.#offsetMs, transit + this.#targetMs - this.#o.pullPeriodMs);
+    this.#offsetMs = Math.max(
+      this.#offsetMs,
+      transit + this.#delay.targetMs - this.#o.pullPeriodMs,
+    );
   }
 }
