@@ -43,13 +43,18 @@ export interface FirstAudioArmResult {
 const SPEECH_MS = 600;
 
 /** Run `sessions` calls of `turns` turns at once over protocol v1; resolves with their calls. */
-async function runCalls(target: Target, sessions: number, turns: number): Promise<Call[]> {
+export async function runCalls(
+  target: Target,
+  sessions: number,
+  turns: number,
+  turnTimeoutMs = 5_000,
+): Promise<Call[]> {
   const speech = speechPcm(16_000, SPEECH_MS);
   const calls: Call[] = [];
   const sockets: WebSocket[] = [];
   await Promise.all(
     Array.from({ length: sessions }, async () => {
-      const call = createCall({ speech, turns, leadMs: 200, gapMs: 300, turnTimeoutMs: 5_000 });
+      const call = createCall({ speech, turns, leadMs: 200, gapMs: 300, turnTimeoutMs });
       const ws = new WebSocket(target.url, { headers: target.headers, perMessageDeflate: false });
       ws.binaryType = 'arraybuffer';
       ws.on('message', (data: ArrayBuffer, isBinary: boolean) => {
@@ -70,7 +75,7 @@ async function runCalls(target: Target, sessions: number, turns: number): Promis
     }),
   );
   await new Promise<void>((resolve) => {
-    const deadline = nowMs() + 10_000 + turns * (SPEECH_MS + 5_000);
+    const deadline = nowMs() + 10_000 + turns * (SPEECH_MS + turnTimeoutMs);
     const timer = setInterval(() => {
       const now = nowMs();
       let open = 0;

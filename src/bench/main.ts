@@ -8,6 +8,7 @@ import { benchGatewayIsolation } from './gateway-isolation.js';
 import { jitterTarget } from './jitter-target.js';
 import { benchMemory } from './memory.js';
 import { benchPipelineCost } from './pipeline-cost.js';
+import { benchProviders } from './providers.js';
 import { markdown, type BenchResults } from './report.js';
 import { startBenchEnv } from './setup.js';
 import { benchImpaired, benchSoak, benchUplink } from './uplink.js';
@@ -27,6 +28,7 @@ const PLANS = {
       budgetMs: 15_000,
     },
     firstAudio: { sessions: 2, turns: 1, rounds: 1 },
+    providers: { sessions: 2, turns: 2 },
     memory: { steps: [0, 20, 40], settleMs: 400 },
     gateway: { streams: 20, rounds: 1, concurrency: 4, spec: { warmupMs: 400, measureMs: 800 } },
     pipelineCost: { sessions: 20, seconds: 1.5 },
@@ -50,6 +52,7 @@ const PLANS = {
       budgetMs: 150_000,
     },
     firstAudio: { sessions: 6, turns: 2, rounds: 5 },
+    providers: { sessions: 10, turns: 3 },
     memory: { steps: [0, 100, 200, 300, 400], settleMs: 1500 },
     gateway: { streams: 100, rounds: 5, concurrency: 8, spec: { warmupMs: 800, measureMs: 2000 } },
     pipelineCost: { sessions: 200, seconds: 10 },
@@ -64,7 +67,10 @@ const PLANS = {
   },
 };
 
-/** Sections run by default; `soak` (5 minutes) only when asked for with --only. */
+/**
+ * Sections run by default; `soak` (5 minutes) and `providers` (the provider bridges
+ * against their fakes) only when asked for with --only.
+ */
 const SECTIONS = [
   'uplink',
   'impaired',
@@ -77,7 +83,7 @@ const SECTIONS = [
   'jitter',
   'turn-detection',
 ];
-const EXTRA_SECTIONS = ['soak'];
+const EXTRA_SECTIONS = ['soak', 'providers'];
 
 /**
  * npm run bench [-- --smoke] [--out DIR] [--only uplink,frame,capacity,…]: runs the benchmarks,
@@ -209,6 +215,10 @@ async function main(): Promise<void> {
     }
   } finally {
     await env?.close();
+  }
+  if (only.has('providers')) {
+    log('provider bridges (Deepgram + OpenAI-compatible LLM + ElevenLabs) against their fakes');
+    results.providers = await benchProviders(plan.providers, log);
   }
   if (only.has('pipeline')) {
     log('session pipeline cost');

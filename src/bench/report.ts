@@ -11,6 +11,7 @@ import type { GatewayIsolationResult } from './gateway-isolation.js';
 import type { JitterTargetRow } from './jitter-target.js';
 import type { MemoryArmResult } from './memory.js';
 import type { PipelineCostResult } from './pipeline-cost.js';
+import type { ProvidersResult } from './providers.js';
 import type { ArmSummary } from './rounds.js';
 import { fmt, fmtSpread } from './stats.js';
 import type { ImpairedRow, SoakResult, UplinkResult } from './uplink.js';
@@ -26,6 +27,7 @@ export interface BenchResults {
   frameLatency?: LevelResult[];
   capacity?: CapacityResult;
   firstAudio?: FirstAudioArmResult[];
+  providers?: ProvidersResult;
   memory?: MemoryArmResult[];
   gateway?: GatewayIsolationResult;
   pipelineCost?: PipelineCostResult;
@@ -164,6 +166,27 @@ export function markdown(r: BenchResults): string {
           `${fmt(a.relayOverheadMs.p50)} / ${fmt(a.relayOverheadMs.p99)} | ` +
           `${fmt(a.llmExcessMs.p50)} / ${fmt(a.ttsExcessMs.p50)} | ${fmt(a.firstAudioMs.p50, 1)} |`,
       ),
+      '',
+    );
+  }
+  if (r.providers !== undefined) {
+    const p = r.providers;
+    const pr = p.profiles;
+    md.push(
+      `### Provider bridges against their fakes (${p.sessions} sessions, ${p.turns} turns, ${p.failedTurns} failed)`,
+      '',
+      `Deepgram STT + OpenAI-compatible LLM + ElevenLabs TTS, bridges embedded, fakes with representative latency profiles chosen by us ` +
+        `(not recorded): Deepgram results +${pr.deepgram.resultDelayMs} ms, LLM first token ${pr.llm.ttftMs} ms then ${pr.llm.tokenMs} ms/token, ` +
+        `ElevenLabs first chunk ${pr.elevenlabs.firstChunkMs} ms then every ${pr.elevenlabs.chunkIntervalMs} ms; sum of first responses ${fmt(p.fakeSumMs, 0)} ms.`,
+      'Overhead: endpoint-deciding frame sent → first reply frame received, minus that sum (relay + bridges + hops).',
+      `Stage times as the relay saw them (turn.metrics p50): ${Object.entries(p.stageP50Ms)
+        .map(([k, v]) => `${k} ${fmt(v, 0)} ms`)
+        .join(', ')}.`,
+      '',
+      '| overhead p50 ms | overhead p99 ms | speech end → first audio p50 / p99 ms | relay voice-to-voice p50 / p99 ms |',
+      '|---:|---:|---:|---:|',
+      `| ${fmt(p.overheadMs.p50)} | ${fmt(p.overheadMs.p99)} | ${fmt(p.firstAudioMs.p50, 1)} / ${fmt(p.firstAudioMs.p99, 1)} | ` +
+        `${fmt(p.voiceToVoiceMs.p50, 1)} / ${fmt(p.voiceToVoiceMs.p99, 1)} |`,
       '',
     );
   }
