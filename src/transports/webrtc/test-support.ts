@@ -6,7 +6,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RTCPeerConnection, RtpHeader, RtpPacket, useOPUS, type RTCRtpTransceiver } from 'werift';
+import {
+  RTCPeerConnection,
+  RtpHeader,
+  RtpPacket,
+  useOPUS,
+  type RTCDataChannel,
+  type RTCRtpTransceiver,
+} from 'werift';
 import { silentLogger } from '../../observability/logger.js';
 import { relayConfigSchema } from '../../server/relay-config.js';
 import { startRelay, type Relay } from '../../server/relay.js';
@@ -117,6 +124,8 @@ export async function startWebRtcTestRelay(
 export class WeriftClient {
   readonly pc: RTCPeerConnection;
   readonly transceiver: RTCRtpTransceiver;
+  /** The `events` data channel (client events go out here). */
+  readonly dc: RTCDataChannel;
   readonly events: Record<string, unknown>[] = [];
   readonly received: RtpPacket[] = [];
   readonly #waiters = new Set<() => void>();
@@ -138,6 +147,7 @@ export class WeriftClient {
       codecs: { audio: [useOPUS()] },
     });
     const dc = this.pc.createDataChannel('events');
+    this.dc = dc;
     dc.onMessage.subscribe((m) => {
       this.events.push(JSON.parse(String(m)) as Record<string, unknown>);
       this.#wake();
