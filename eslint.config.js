@@ -41,6 +41,20 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
+    // No product or test-support source file over 400 lines (tests themselves are exempt).
+    files: ['src/**/*.ts'],
+    ignores: [
+      'src/**/*.test.ts',
+      // TEMPORARY: transport files being split by the session-gate work; remove once landed.
+      'src/transports/webrtc/peer.ts',
+      'src/transports/webrtc/module.ts',
+      'src/transports/telephony/bridge/carrier-call.ts',
+      'src/transports/telephony/bridge/telephony-module.ts',
+      'src/server/media-server.ts',
+    ],
+    rules: { 'max-lines': ['error', { max: 400, skipBlankLines: false, skipComments: false }] },
+  },
+  {
     files: ['eslint.config.js', 'vitest.config.ts', '.dependency-cruiser.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },
