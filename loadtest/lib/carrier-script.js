@@ -15,7 +15,7 @@ import {
   RELAY_URL,
   websockets,
 } from './k6-env.js';
-import { speechPcm } from './protocol.js';
+import { CLIENT_V2V_P95_MS, DEFAULT_THRESHOLDS, speechPcm } from './protocol.js';
 import { SUMMARY_TREND_STATS, summaryReport } from './report.js';
 
 /**
@@ -43,6 +43,7 @@ export function carrierScript(defaultCarrier) {
   const callOk = new Rate('call_ok');
   const turnsCompleted = new Counter('turns_completed');
   const turnsInterrupted = new Counter('turns_interrupted');
+  const turnsUnanswered = new Counter('turns_unanswered');
   const marksAcked = new Counter('marks_acked');
   const mediaIn = new Counter('media_in');
   const unexpected = new Counter('carrier_unexpected_messages');
@@ -50,8 +51,8 @@ export function carrierScript(defaultCarrier) {
   /** @type {Record<string, string[]>} */
   const thresholds = {
     time_to_first_audio: [`p(95)<${env('FIRST_AUDIO_P95_MS', '2000')}`],
-    voice_to_voice_client: [`p(95)<${env('CLIENT_V2V_P95_MS', '2000')}`],
-    call_ok: [`rate>=${env('CALL_OK_RATE', '0.95')}`],
+    voice_to_voice_client: [`p(95)<=${env('CLIENT_V2V_P95_MS', String(CLIENT_V2V_P95_MS))}`],
+    call_ok: [`rate>=${env('CALL_OK_RATE', String(DEFAULT_THRESHOLDS.callOkRate))}`],
     ws_connecting: ['p(95)<1000'],
     // Every reply carries playback markers; a run without one acked is broken.
     marks_acked: ['count>0'],
@@ -186,6 +187,9 @@ export function carrierScript(defaultCarrier) {
         }
         if (t.firstPlayedMs !== null) {
           clientV2v.add(t.firstPlayedMs);
+        }
+        if (t.unanswered) {
+          turnsUnanswered.add(1);
         }
         if (t.complete && t.firstAudioMs !== null) {
           turnsCompleted.add(1);

@@ -457,7 +457,7 @@ export function silenceFrame(carrier) {
 /**
  * @typedef {{ index: number, speechEndMs: number | null, firstAudioMs: number | null,
  *   firstPlayedMs: number | null, playedMs: number, bargedIn: boolean, cleared: boolean,
- *   complete: boolean }} CarrierTurn
+ *   complete: boolean, unanswered: boolean }} CarrierTurn
  */
 
 /**
@@ -468,8 +468,14 @@ export function silenceFrame(carrier) {
  *   onMessage(data, now) → messages to send back (acks)
  *   poll(now)            → acks due by now (marks whose audio has played)
  *   finish()             → DTMF (optional) and the carrier's hang-up
+ *
+ * A turn is over once its reply has played and nothing arrived for `replyIdleMs`, or, when
+ * no reply audio came within `turnTimeoutMs` of its speech end (the relay dropped the turn:
+ * a phone caller gets no error event), it is left `unanswered` and the caller speaks the next
+ * turn anyway, as a person would: every call says all of its `turns` utterances.
  * @param {{ carrier: Carrier, ctx: Ctx, speech: Uint8Array, turns: number,
- *   bargeInMs?: number | null, replyIdleMs?: number, leadMs?: number, gapMs?: number }} o
+ *   bargeInMs?: number | null, replyIdleMs?: number, leadMs?: number, gapMs?: number,
+ *   turnTimeoutMs?: number }} o
  */
 export function createCarrierCall(o) {
   const carrier = o.carrier;
@@ -480,6 +486,7 @@ export function createCarrierCall(o) {
   const replyIdleMs = o.replyIdleMs === undefined ? 800 : o.replyIdleMs;
   const leadMs = o.leadMs === undefined ? 200 : o.leadMs;
   const gapMs = o.gapMs === undefined ? 300 : o.gapMs;
+  const turnTimeoutMs = o.turnTimeoutMs === undefined ? 10000 : o.turnTimeoutMs;
   const bargeInMs = o.bargeInMs === undefined ? null : o.bargeInMs;
   /** @type {CarrierTurn[]} */
   const turns = [];
@@ -515,6 +522,7 @@ export function createCarrierCall(o) {
       bargedIn: false,
       cleared: false,
       complete: false,
+      unanswered: false,
     };
     turns.push(turn);
     speechOff = 0;
@@ -528,7 +536,15 @@ export function createCarrierCall(o) {
       }
       return;
     }
-    if (turn.speechEndMs === null || turn.firstAudioMs === null) {
+    if (turn.speechEndMs === null) {
+      return;
+    }
+    if (turn.firstAudioMs === null) {
+      if (now - turn.speechEndMs >= turnTimeoutMs) {
+        turn.unanswered = true;
+        turn.complete = true;
+        nextTurnAt = now + gapMs;
+      }
       return;
     }
     // Reply audio played so far (playout runs from the first frame's start).

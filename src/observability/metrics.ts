@@ -85,6 +85,11 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
       help: 'STT streams re-opened after a failure',
       registers: r,
     }),
+    sttReplayedFrames: new Counter({
+      name: 'relay_stt_replayed_frames_total',
+      help: 'Caller audio frames written again on a re-opened STT stream (not yet finalised by the engine)',
+      registers: r,
+    }),
     endpointDelay: new Histogram({
       name: 'relay_endpoint_delay_seconds',
       help: 'Speech end to the relay deciding the turn is over',

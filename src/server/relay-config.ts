@@ -82,6 +82,17 @@ export const relayConfigSchema = z.strictObject({
       whenUnavailable: z.enum(['refuse', 'admit']).default('refuse'),
     })
     .prefault({}),
+  /** The gRPC channels to stage engines: a pool per endpoint, with keepalive. */
+  grpc: z
+    .strictObject({
+      /** HTTP/2 connections per stage endpoint; sessions' calls are spread over them. */
+      channelsPerEndpoint: z.number().int().min(1).max(64).default(4),
+      /** Keepalive ping interval; the engine server must allow pings this often. */
+      keepaliveTimeMs: z.number().int().min(1_000).default(30_000),
+      /** A ping unanswered this long fails the connection (and only its streams). */
+      keepaliveTimeoutMs: z.number().int().min(1_000).default(10_000),
+    })
+    .prefault({}),
   /** WebRTC ingress (WHIP-style signalling on the media listener); loopback-only by default. */
   webrtc: z
     .strictObject({

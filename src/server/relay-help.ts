@@ -42,8 +42,8 @@ Options                  field / environment                              defaul
   -v, --version          the version
 
 File/environment only: apiKeyPepper / VOICE_RELAY_API_KEY_PEPPER,
-allowedOrigins / VOICE_RELAY_ALLOWED_ORIGINS, limits.*, webrtc.*, telephony.*,
-heartbeatMs, drainGraceMs. An example production config: src/config/relay.example.yaml.
+allowedOrigins / VOICE_RELAY_ALLOWED_ORIGINS, limits.*, grpc.*, webrtc.*,
+telephony.*, heartbeatMs, drainGraceMs. An example production config: src/config/relay.example.yaml.
 Logs are human-readable on a terminal and JSON lines otherwise.
 `;
 }

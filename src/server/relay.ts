@@ -21,7 +21,7 @@ import { MediaServer } from './media-server.js';
 import { OpsServer } from './ops-server.js';
 import { pipelineEngines } from './engine-report.js';
 import { SAY_EXAMPLES } from '../engines/reply/phrases.js';
-import type { MediaModuleFactory } from './media-routes.js';
+import type { MediaModuleFactory } from '../transports/ports.js';
 import { createWebRtcModule } from '../transports/webrtc/index.js';
 import {
   createTelephonyModule,
@@ -142,7 +142,11 @@ export async function startRelay(
         },
         'embedded engines started',
       );
-      const clients = new StageClients({ engines: engines.targets, auto: engines.auto });
+      const clients = new StageClients({
+        engines: engines.targets,
+        auto: engines.auto,
+        channels: config.grpc,
+      });
       const ticker = new Ticker(20, (err) =>
         logger.error({ err: String(err) }, 'ticker listener failed'),
       );
@@ -168,6 +172,7 @@ export async function startRelay(
         authenticator,
         metrics,
         logger: logger.child({ module: 'media' }),
+        ticker,
         allowedOrigins: config.allowedOrigins,
         maxPayloadBytes: config.limits.maxPayloadBytes,
         heartbeatMs: config.heartbeatMs,

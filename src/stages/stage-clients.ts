@@ -4,7 +4,13 @@ import type { LanguageModelClient } from '../generated/voicerelay/v1/LanguageMod
 import type { TextToSpeechClient } from '../generated/voicerelay/v1/TextToSpeech.js';
 import type { StageName } from '../frames/events.js';
 import { RelayError } from '../errors/errors.js';
-import { STAGE_CHANNEL_OPTIONS } from '../grpc/channel.js';
+import { CallDrain, type RetiredCall } from '../grpc/call-drain.js';
+import { ChannelPool } from '../grpc/channel-pool.js';
+import {
+  DEFAULT_STAGE_CHANNELS,
+  stageChannelOptions,
+  type StageChannelSettings,
+} from '../grpc/channel.js';
 import { stageProtos } from '../grpc/protos.js';
 import { EndpointSelectors, type Balance, type EndpointSelector } from './endpoint-selector.js';
 
@@ -12,8 +18,19 @@ export const EMBEDDED_ENDPOINT = 'embedded';
 /** Metadata key carrying a per-call latency profile to the simulated engines. */
 export const SIM_PROFILE_METADATA = 'x-sim-profile';
 
-/** Engines a relay process can run itself. */
-export const EMBEDDED_ENGINES = ['sim', 'espeak', 'pocketsphinx', 'reply'] as const;
+/** Engines a relay process can run itself: local ones and the provider bridges. */
+export const EMBEDDED_ENGINES = [
+  'sim',
+  'espeak',
+  'pocketsphinx',
+  'reply',
+  'deepgram',
+  'openai-stt',
+  'openai',
+  'elevenlabs',
+  'cartesia',
+  'openai-speech',
+] as const;
 export type EmbeddedEngine = (typeof EMBEDDED_ENGINES)[number];
 
 /** Which engines can serve which stage. */
@@ -22,6 +39,12 @@ export const ENGINE_STAGES: Record<EmbeddedEngine, readonly StageName[]> = {
   espeak: ['tts'],
   pocketsphinx: ['stt'],
   reply: ['llm'],
+  deepgram: ['stt'],
+  'openai-stt': ['stt'],
+  openai: ['llm'],
+  elevenlabs: ['tts'],
+  cartesia: ['tts'],
+  'openai-speech': ['tts'],
 };
 
 /** `embedded` → 'auto', `embedded:NAME` → NAME, anything else → undefined (a gRPC target). */
@@ -51,23 +74,29 @@ export interface StageClientsOptions {
   engines?: Partial<Record<EmbeddedEngine, string>>;
   /** What plain `embedded` means per stage (default sim). */
   auto?: Partial<Record<StageName, EmbeddedEngine>>;
+  /** Channels per endpoint and keepalive (the relay config's `grpc` section). */
+  channels?: Partial<StageChannelSettings>;
 }
 
+type AnyStageClient = SpeechToTextClient | LanguageModelClient | TextToSpeechClient;
+
 /**
- * One gRPC client (channel) per stage endpoint for the whole process: every session's
- * streams are multiplexed on it, so no call ever pays for a connection.
+ * A pool of gRPC channels per stage endpoint for the whole process (`channels.
+ * channelsPerEndpoint` HTTP/2 connections, calls spread over them by the fewest calls in
+ * flight): every session's streams are multiplexed on them, so no call ever pays for a
+ * connection, and one connection's failure touches only the streams it carries.
  */
 export class StageClients {
   readonly #o: StageClientsOptions;
-  readonly #clients = new Map<
-    string,
-    SpeechToTextClient | LanguageModelClient | TextToSpeechClient
-  >();
+  readonly #settings: Readonly<StageChannelSettings>;
+  readonly #pools = new Map<string, ChannelPool<AnyStageClient>>();
   readonly #selectors = new EndpointSelectors();
+  readonly #drain = new CallDrain();
   #closed = false;
 
   constructor(options: StageClientsOptions = {}) {
     this.#o = options;
+    this.#settings = { ...DEFAULT_STAGE_CHANNELS, ...options.channels };
   }
 
   /** The embedded engine an endpoint names (plain `embedded` resolved), or undefined. */
@@ -93,25 +122,52 @@ export class StageClients {
     return t;
   }
 
+  /** The client for a new call on a stage endpoint (the least busy channel of its pool). */
   get<S extends StageName>(stage: S, endpoint: string): ClientOf<S> {
+    return this.pool(stage, endpoint).pick() as ClientOf<S>;
+  }
+
+  /** The channel pool of a stage endpoint (created on first use). */
+  pool(stage: StageName, endpoint: string): ChannelPool<AnyStageClient> {
     if (this.#closed) {
       throw new RelayError('RELAY_ERR_CLOSED', 'stage clients are closed');
     }
     const target = this.target(stage, endpoint);
     const key = `${stage}|${target}`;
-    let client = this.#clients.get(key);
-    if (client === undefined) {
+    let pool = this.#pools.get(key);
+    if (pool === undefined) {
       const p = stageProtos();
       const creds = credentials.createInsecure();
-      client =
-        stage === 'stt'
-          ? new p.SpeechToText(target, creds, STAGE_CHANNEL_OPTIONS)
-          : stage === 'llm'
-            ? new p.LanguageModel(target, creds, STAGE_CHANNEL_OPTIONS)
-            : new p.TextToSpeech(target, creds, STAGE_CHANNEL_OPTIONS);
-      this.#clients.set(key, client);
+      pool = new ChannelPool<AnyStageClient>(
+        this.#settings.channelsPerEndpoint,
+        stageChannelOptions(this.#settings),
+        (options) =>
+          stage === 'stt'
+            ? new p.SpeechToText(target, creds, options)
+            : stage === 'llm'
+              ? new p.LanguageModel(target, creds, options)
+              : new p.TextToSpeech(target, creds, options),
+      );
+      this.#pools.set(key, pool);
     }
-    return client as ClientOf<S>;
+    return pool;
+  }
+
+  /**
+   * End a streaming call the caller no longer needs without resetting it: half-closed,
+   * and cancelled only if the engine has not finished it within a grace (see CallDrain).
+   */
+  retire(call: RetiredCall): void {
+    if (this.#closed) {
+      call.cancel();
+      return;
+    }
+    this.#drain.retire(call);
+  }
+
+  /** Retired calls the engine has not finished yet. */
+  get draining(): number {
+    return this.#drain.size;
   }
 
   /** Call metadata: the sim profile travels only to the embedded simulated engines. */
@@ -137,9 +193,10 @@ export class StageClients {
       return;
     }
     this.#closed = true;
-    for (const c of this.#clients.values()) {
-      c.close();
+    this.#drain.close();
+    for (const p of this.#pools.values()) {
+      p.close();
     }
-    this.#clients.clear();
+    this.#pools.clear();
   }
 }

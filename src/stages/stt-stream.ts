@@ -18,7 +18,12 @@ export interface SttStreamHandlers {
   onTranscript(t: Transcript__Output, receivedTsMs: number): void;
   onSpeechEvent(e: SpeechEvent__Output, receivedTsMs: number): void;
   onFlushDone(turnId: string): void;
-  /** The stream failed; it is re-opened after a backoff if `err.retryable`, else it stays closed. */
+  /**
+   * The stream failed and the relay gives up on hiding it: `err` is not retryable (the
+   * stream stays closed), or it failed `maxSilentReopens` times in a row without a
+   * response in between (it goes on being re-opened after a backoff). A retryable
+   * failure before that is re-opened and replayed without a word to the handler.
+   */
   onFailure(err: RelayError): void;
   /** Caller audio was dropped (beyond the memory budget): already counted in the metric. */
   onAudioDropped?(reason: SttDropReason): void;
@@ -39,12 +44,23 @@ export interface SttStreamOptions {
    * per-session memory budget (the pipeline's `uplink.bufferSeconds`), default 10 s.
    */
   maxPendingFrames?: number;
+  /**
+   * Frames kept for replay after the engine's last final transcript (default 250, 5 s of
+   * 20 ms frames): the audio a re-opened stream is sent again. Older audio is not replayed.
+   */
+  replayFrames?: number;
+  /** Retryable failures in a row re-opened without telling the handler (default 4). */
+  maxSilentReopens?: number;
 }
 
 /**
- * The session's one long-lived STT stream. Frames are written as they come; when
- * the stream fails it is re-opened (with backoff) and frames that arrive while it
- * is down are dropped and counted, never queued without bound.
+ * The session's one long-lived STT stream. Frames are written as they come and kept in
+ * a bounded replay window until the engine acknowledges them with a final transcript.
+ * When the stream fails with a retryable error it is re-opened (with backoff) and the
+ * window is written again, frames that arrived while it was down included, so a
+ * reconnect loses no turn; only frames pushed out of the window before they were ever
+ * sent are dropped (counted, and the handler told). Streams the session no longer needs
+ * are half-closed, never reset (see StageClients.retire).
  */
 export class SttStream {
   readonly #o: SttStreamOptions;
@@ -54,6 +70,16 @@ export class SttStream {
   readonly #frameRelay: Metrics['frameRelay'];
   readonly #dropBackpressure;
   readonly #dropDown;
+  readonly #replayed: Metrics['sttReplayedFrames'];
+  readonly #maxSilentReopens: number;
+  /** The replay window: a ring of the frames since the last acknowledged point. */
+  readonly #ring: (AudioFrame | undefined)[];
+  /** Absolute indexes: oldest frame kept, next frame, first frame not yet written. */
+  #head = 0;
+  #tail = 0;
+  #sent = 0;
+  /** Failures since the engine last answered on a stream. */
+  #failuresInRow = 0;
   #call: ClientDuplexStream<RecognizeRequest, RecognizeResponse__Output> | undefined;
   #endpoint = '';
   #attempt = 0;
@@ -71,6 +97,11 @@ export class SttStream {
     this.#frameRelay = options.metrics.frameRelay;
     this.#dropBackpressure = options.metrics.framesDropped.labels('stt_backpressure');
     this.#dropDown = options.metrics.framesDropped.labels('stt_unavailable');
+    this.#replayed = options.metrics.sttReplayedFrames;
+    this.#maxSilentReopens = options.maxSilentReopens ?? 4;
+    this.#ring = new Array<AudioFrame | undefined>(Math.max(1, options.replayFrames ?? 250)).fill(
+      undefined,
+    );
   }
 
   get open(): boolean {
@@ -133,43 +164,106 @@ export class SttStream {
         options: cfg.options,
       },
     });
+    this.#replay(call);
   }
 
-  /** Hot path: one frame to the stage. */
+  /** Frames in the replay window (for tests and diagnostics). */
+  get replayWindow(): number {
+    return this.#tail - this.#head;
+  }
+
+  /** Hot path: one frame to the stage (kept for replay until acknowledged). */
   write(frame: AudioFrame): void {
     const call = this.#call;
-    if (call === undefined) {
-      this.#dropDown.inc();
-      this.#o.handlers.onAudioDropped?.('stt_unavailable');
-      return;
-    }
-    if (call.writableLength >= this.#maxPending) {
+    if (call !== undefined && call.writableLength >= this.#maxPending) {
       this.#dropBackpressure.inc();
       this.#o.handlers.onAudioDropped?.('stt_backpressure');
       return;
     }
+    this.#keep(frame);
+    if (call === undefined) {
+      return; // written when the stream is re-opened
+    }
+    this.#send(call, frame);
+    this.#sent = this.#tail;
+    this.#frameRelay.observe((nowMs() - frame.arrivalTsMs) / 1000);
+  }
+
+  #send(
+    call: ClientDuplexStream<RecognizeRequest, RecognizeResponse__Output>,
+    f: AudioFrame,
+  ): void {
     call.write({
-      audio: {
-        seq: frame.seq,
-        captureTsMs: frame.captureTsMs,
-        audio: frame.payload,
-        concealed: frame.concealed,
-      },
+      audio: { seq: f.seq, captureTsMs: f.captureTsMs, audio: f.payload, concealed: f.concealed },
     });
     this.#framesWritten++;
-    this.#frameRelay.observe((nowMs() - frame.arrivalTsMs) / 1000);
+  }
+
+  #keep(frame: AudioFrame): void {
+    const cap = this.#ring.length;
+    if (this.#tail - this.#head === cap) {
+      if (this.#head >= this.#sent) {
+        // Pushed out before any stream got it: this audio is lost.
+        this.#dropDown.inc();
+        this.#o.handlers.onAudioDropped?.('stt_unavailable');
+        this.#sent = this.#head + 1;
+      }
+      this.#ring[this.#head % cap] = undefined;
+      this.#head++;
+    }
+    this.#ring[this.#tail % cap] = frame;
+    this.#tail++;
+  }
+
+  /** Write the replay window on a new stream (the frames it has not seen included). */
+  #replay(call: ClientDuplexStream<RecognizeRequest, RecognizeResponse__Output>): void {
+    const cap = this.#ring.length;
+    for (let i = this.#head; i < this.#tail; i++) {
+      const f = this.#ring[i % cap];
+      if (f !== undefined) {
+        this.#send(call, f);
+      }
+    }
+    const n = this.#tail - this.#head;
+    if (n > 0 && this.#generation > 1) {
+      this.#replayed.inc(n);
+    }
+    this.#sent = this.#tail;
+  }
+
+  /** The engine finalised the audio up to `endTsMs` (0: all of it): no replay needed. */
+  #acknowledge(endTsMs: number): void {
+    const cap = this.#ring.length;
+    while (this.#head < this.#sent) {
+      const f = this.#ring[this.#head % cap];
+      if (f !== undefined && endTsMs > 0 && f.captureTsMs >= endTsMs) {
+        break;
+      }
+      this.#ring[this.#head % cap] = undefined;
+      this.#head++;
+    }
+  }
+
+  #forget(): void {
+    this.#ring.fill(undefined);
+    this.#head = this.#tail;
+    this.#sent = this.#tail;
   }
 
   flush(turnId: string): void {
     this.#call?.write({ flush: { turnId } });
   }
 
-  /** Cancel the current call and open a new one (e.g. after a missed budget). */
+  /**
+   * Give up the current call and open a new one (e.g. after a missed budget): the audio
+   * so far is abandoned, not replayed.
+   */
   restart(useNextEndpoint: boolean): void {
     if (this.#closed) {
       return;
     }
-    this.#cancelCall();
+    this.#retireCall();
+    this.#forget();
     if (useNextEndpoint) {
       this.#attempt++;
     }
@@ -186,18 +280,17 @@ export class SttStream {
       clearTimeout(this.#reopenTimer);
       this.#reopenTimer = undefined;
     }
-    this.#cancelCall();
+    this.#retireCall();
+    this.#forget();
   }
 
-  #cancelCall(): void {
+  /** Stop listening to the current call and half-close it (no RST_STREAM). */
+  #retireCall(): void {
     const call = this.#call;
     this.#call = undefined;
     this.#generation++;
     if (call !== undefined) {
-      call.removeAllListeners('data');
-      call.removeAllListeners('end');
-      call.on('error', () => undefined);
-      call.cancel();
+      this.#o.clients.retire(call);
     }
   }
 
@@ -206,10 +299,14 @@ export class SttStream {
       return;
     }
     const ts = nowMs();
+    this.#failuresInRow = 0;
     switch (msg.kind) {
       case 'transcript':
         if (msg.transcript != null) {
           this.#backoff.reset();
+          if (msg.transcript.isFinal) {
+            this.#acknowledge(msg.transcript.endTsMs);
+          }
           this.#o.handlers.onTranscript(msg.transcript, ts);
         }
         break;
@@ -232,14 +329,19 @@ export class SttStream {
     }
     this.#call = undefined;
     this.#generation++;
+    this.#failuresInRow++;
     this.#o.metrics.stageErrors.labels('stt', err.code).inc();
     this.#o.logger.warn(
-      { stage: 'stt', code: err.code, endpoint: this.#endpoint },
+      { stage: 'stt', code: err.code, endpoint: this.#endpoint, inRow: this.#failuresInRow },
       'stt stream failed',
     );
-    this.#o.handlers.onFailure(err);
     if (!err.retryable) {
+      this.#forget();
+      this.#o.handlers.onFailure(err);
       return; // the same request would fail again: stay down
+    }
+    if (this.#failuresInRow === this.#maxSilentReopens + 1) {
+      this.#o.handlers.onFailure(err); // re-opening goes on; the session is told once
     }
     if (this.#selector.count > 1) {
       this.#attempt++;

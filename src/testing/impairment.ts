@@ -53,24 +53,30 @@ export interface Schedule {
   readonly lost: ReadonlySet<number>;
 }
 
-/** The send schedule for `count` messages of `messageMs` media each. */
+/**
+ * The send schedule for `count` messages of `messageMs` media each, or of the media
+ * durations `messageMs[i]` (chunks of varying length).
+ */
 export function impair(
   count: number,
-  messageMs: number,
+  messageMs: number | readonly number[],
   profile: ImpairmentProfile,
   seed: number,
 ): Schedule {
   const rnd = mulberry32(seed);
   const lost = new Set<number>();
   const natural: number[] = [];
+  let end = 0;
   for (let i = 0; i < count; i++) {
-    natural.push((i + 1) * messageMs); // sent once its last sample was captured
+    end += typeof messageMs === 'number' ? messageMs : (messageMs[i] ?? 0);
+    natural.push(end); // sent once its last sample was captured
   }
+  const meanMs = count === 0 ? 0 : end / count;
   // Reorder: within each window the send times stay, the messages are shuffled.
   const order = natural.map((_, i) => i);
   const w = profile.reorderWindowMs;
-  if (w !== undefined && w > messageMs) {
-    const per = Math.max(2, Math.round(w / messageMs));
+  if (w !== undefined && w > meanMs) {
+    const per = Math.max(2, Math.round(w / meanMs));
     for (let start = 0; start < count; start += per) {
       const end = Math.min(count, start + per);
       for (let i = end - 1; i > start; i--) {
@@ -97,7 +103,7 @@ export function impair(
     }
     sends.push({ atMs: at, index, duplicate: false });
     if (profile.duplicateRate !== undefined && rnd() < profile.duplicateRate) {
-      sends.push({ atMs: at + rnd() * messageMs, index, duplicate: true });
+      sends.push({ atMs: at + rnd() * meanMs, index, duplicate: true });
     }
   }
   sends.sort((a, b) => a.atMs - b.atMs);

@@ -5,6 +5,8 @@ import { stageProtos } from '../grpc/protos.js';
 
 export interface RecordedChunk {
   seq: number;
+  /** Capture time of the first sample on the relay clock. */
+  captureTsMs: number;
   concealed: boolean;
   /** The stream's request id (the relay sends its session id). */
   requestId: string;
@@ -31,6 +33,7 @@ export async function startRecordingStt(): Promise<{
         if (req.kind === 'audio' && req.audio != null) {
           chunks.push({
             seq: req.audio.seq,
+            captureTsMs: req.audio.captureTsMs,
             concealed: req.audio.concealed,
             requestId,
             audio: req.audio.audio,

@@ -10,8 +10,7 @@ import {
 } from '@grpc/grpc-js';
 import { isIPv6 } from 'node:net';
 import { HealthImplementation } from 'grpc-health-check';
-
-const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+import { ENGINE_SERVER_OPTIONS } from '../../grpc/server-options.js';
 
 export const SERVICE_NAMES = {
   stt: 'voicerelay.v1.SpeechToText',
@@ -50,12 +49,7 @@ export async function startEngineServer(
   onClose: () => void = () => {},
 ): Promise<EngineServer> {
   const host = options.host ?? '127.0.0.1';
-  const server = new Server({
-    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-    'grpc.keepalive_permit_without_calls': 1,
-    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
-  });
+  const server = new Server(ENGINE_SERVER_OPTIONS);
   const health = new HealthImplementation({ '': 'SERVING' });
   for (const s of services) {
     server.addService(s.definition, s.implementation);

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { Server, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { stageProtos } from '../../grpc/protos.js';
+import { ENGINE_SERVER_OPTIONS } from '../../grpc/server-options.js';
 import { EngineContext } from './engine-context.js';
 import { generateHandler, RequestLog } from './llm-engine.js';
 import { SimListener } from './listener.js';
@@ -25,8 +26,6 @@ import {
 } from './sim-monitor.js';
 import { recognizeHandler } from './stt-engine.js';
 import { synthesizeHandler } from './tts-engine.js';
-
-const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
 export const SIM_SERVICE_NAMES: Readonly<Record<SimEngineKind, string>> = {
   stt: 'voicerelay.v1.SpeechToText',
@@ -82,6 +81,8 @@ export interface SimServer {
   readonly events: EventEmitter<SimEvents>;
   /** The health service (status '' and each hosted service are SERVING). */
   readonly health: HealthImplementation;
+  /** Destroy the connection behind a call's peer at once (no GOAWAY); false if unknown. */
+  abortPeer(peer: string): boolean;
   /** Stop: in-flight calls get shutdownGraceMs, then connections are cut. Idempotent. */
   close(): Promise<void>;
 }
@@ -126,12 +127,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
   const tts = new EngineContext('tts', profiles.tts, abortPeer, sink);
   const requests = new RequestLog();
 
-  const server = new Server({
-    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-    'grpc.keepalive_permit_without_calls': 1,
-    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
-  });
+  const server = new Server(ENGINE_SERVER_OPTIONS);
   const protos = stageProtos();
   const health = new HealthImplementation({ '': 'SERVING' });
   if (engines.has('stt')) {
@@ -190,6 +186,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     stats: sink.stats,
     events: sink.events,
     health,
+    abortPeer,
     close,
   };
 }

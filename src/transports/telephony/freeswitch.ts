@@ -81,9 +81,7 @@ export class FreeswitchSerializer implements CarrierSerializer {
       if (typeof message === 'string') {
         return error('binary frame given as a string');
       }
-      if (message.length % (this.#format.channels * 2) !== 0) {
-        return error(`L16 frame of ${message.length} bytes is not whole samples`);
-      }
+      // Any byte count: a sample split across frames is joined by the inbound audio stage.
       const media: InboundEvent = { kind: 'media', payload: message };
       // Metadata is optional: without it the first audio frame starts the stream.
       return this.#started ? [media] : [this.#startEvent({}), media];

@@ -94,10 +94,7 @@ export class JambonzSerializer implements CarrierSerializer {
       if (!this.#started) {
         return error('audio before the metadata frame');
       }
-      const align = (this.#format?.channels ?? 1) * 2;
-      if (message.length % align !== 0) {
-        return error(`L16 frame of ${message.length} bytes is not whole samples`);
-      }
+      // Any byte count: a sample split across frames is joined by the inbound audio stage.
       return [{ kind: 'media', payload: message }];
     }
     const parsed = parseObject(message);

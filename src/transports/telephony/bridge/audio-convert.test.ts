@@ -7,7 +7,8 @@ import { makeFormat, exactFrameRule, frameRule } from '../chunker.js';
 import { EXOTEL_CHUNK } from '../exotel.js';
 import { createSerializer } from '../serializers.js';
 import type { WireMessage } from '../types.js';
-import { decodeCarrier, encodeCarrier, InboundAudio, OutboundAudio } from './audio-convert.js';
+import { decodeCarrier, encodeCarrier, OutboundAudio } from './audio-convert.js';
+import { InboundAudio } from './inbound-audio.js';
 import { CarrierTransport, type CarrierWire } from './carrier-transport.js';
 
 const MULAW_8K = makeFormat('mulaw', 8000, frameRule('mulaw', 8000));
@@ -130,6 +131,23 @@ describe('InboundAudio', () => {
     expect(late.kind === 'frames' && late.dropped).toBe('late');
   });
 
+  it('waits for a gap by the audio that arrived behind it, not by wall time', () => {
+    const a = new InboundAudio({ format: PCM_8K, pipelineRateHz: 8000 });
+    // Chunk 9 overtaken by 10; then seconds pass (an event-loop stall) before 9 arrives.
+    const first = [1, 2, 3, 4, 5, 6, 7, 8, 10];
+    const { chunks, dropped } = run(a, first);
+    const late = a.push(numbered(9), 9, 5000);
+    expect(late.dropped).toBeUndefined();
+    const all = [...chunks, ...late.frames.map((f) => f.payload.readInt16LE(0))];
+    expect(all).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(dropped).toEqual([]);
+    // Given up on once 120 ms of later audio has arrived, however fast it came.
+    const b = new InboundAudio({ format: PCM_8K, pipelineRateHz: 8000 });
+    const r = run(b, [...first, 11, 12, 13, 14, 15, 16]);
+    expect(r.chunks).toContain(16);
+    expect(b.push(numbered(9), 9, 1001).dropped).toBe('late');
+  });
+
   it('maps frame media times to increasing capture times on the relay clock', () => {
     const a = new InboundAudio({ format: MULAW_8K, pipelineRateHz: 8000 });
     const t: number[] = [];
@@ -145,9 +163,48 @@ describe('InboundAudio', () => {
     }
   });
 
-  it('reports a payload that is not whole samples as bad', () => {
+  it('re-frames chunks of odd byte counts (split samples) without losing a byte', () => {
+    const a = new InboundAudio({ format: PCM_8K, pipelineRateHz: 8000 });
+    const pcm = synthVoice(1000, 8000);
+    const got: Buffer[] = [];
+    let off = 0;
+    for (let i = 0; off < pcm.length; i++) {
+      const n = 81 + (i % 5) * 200; // 81 … 881 B: 5 … 55 ms, every one odd
+      const r = a.push(pcm.subarray(off, Math.min(pcm.length, off + n)), i + 1, 1000 + off / 16);
+      got.push(...r.frames.map((f) => f.payload));
+      off += n;
+    }
+    expect(Buffer.concat(got).equals(pcm)).toBe(true);
+  });
+
+  it('gives 100 ms chunks 20 ms capture steps from the first chunk on', () => {
     const a = new InboundAudio({ format: PCM_8K, pipelineRateHz: 16000 });
-    expect(a.push(Buffer.alloc(3), undefined, 0).kind).toBe('bad');
+    const t: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      // Each chunk arrives when its last sample was captured: at 100·(i+1) ms.
+      const r = a.push(synthVoice(100, 8000, i), i + 1, 5000 + (i + 1) * 100);
+      t.push(...r.frames.map((f) => f.captureTsMs));
+    }
+    expect(t.length).toBeGreaterThanOrEqual(24);
+    t.forEach((x, i) => expect(x).toBeCloseTo(5000 + i * 20, 6));
+  });
+
+  it('ends the audio before a lost chunk completely: the resampler tail and a padded frame', () => {
+    const a = new InboundAudio({ format: PCM_8K, pipelineRateHz: 16000 });
+    const frames: number[] = [];
+    const ts: number[] = [];
+    // Chunk 4 never comes; later arrivals end the wait for it.
+    for (const c of [1, 2, 3, 5, 6, 7, 8, 9, 10]) {
+      const r = a.push(synthVoice(30, 8000, c), c, 1000 + c * 30);
+      frames.push(...r.frames.map((f) => f.seq));
+      ts.push(...r.frames.map((f) => f.captureTsMs));
+    }
+    // 90 ms before the gap, all of it out (5 frames, the last padded); then from 120 ms on.
+    expect(a.stats.gaps).toBe(1);
+    expect(frames).toEqual(frames.map((_, i) => i));
+    const resume = ts.findIndex((x, i) => i > 0 && x - (ts[i - 1] ?? 0) > 20.5);
+    expect(resume).toBe(5);
+    expect((ts[5] ?? 0) - (ts[0] ?? 0)).toBeCloseTo(120, 6);
   });
 });
 

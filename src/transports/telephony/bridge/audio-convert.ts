@@ -1,24 +1,15 @@
 /**
- * Audio between a carrier's wire format and the pipeline's 20 ms PCM16LE frames.
+ * Audio between a carrier's wire format and the pipeline's 20 ms PCM16LE frames: the codec
+ * helpers, and outbound (`OutboundAudio`): pipeline frames → resampled to the carrier rate →
+ * encoded → released in pieces that obey the carrier's chunk rule exactly (so the serializer
+ * never holds a tail and a playback mark can follow any piece), with the seq of the last whole
+ * frame each piece completes. Inbound is `InboundAudio` (inbound-audio.ts).
  *
- * Inbound (`InboundAudio`): codec bytes → PCM16 mono at the carrier rate → resampled to the
- * pipeline rate → cut into exact 20 ms frames. Chunks the carrier numbers are put back in
- * order by their numbers first (Telnyx does not guarantee order), so frames leave with
- * contiguous seqs and chunks of any length are re-framed without loss.
- *
- * Outbound (`OutboundAudio`): pipeline frames → resampled to the carrier rate → encoded →
- * released in pieces that obey the carrier's chunk rule exactly (so the serializer never holds
- * a tail and a playback mark can follow any piece), with the seq of the last whole frame each
- * piece completes.
- *
- * Pure: no I/O, no timers; the arrival time is passed in.
+ * Pure: no I/O, no timers.
  */
-import { FRAME_MS, bytesPerFrame, type AudioFrame } from '../../../frames/frames.js';
 import type { OutputFrame } from '../../../frames/frames.js';
 import { alawDecode, alawEncode, mulawDecode, mulawEncode } from '../../../media/codecs/g711.js';
 import { Resampler } from '../../../media/resample/resampler.js';
-import { ReorderBuffer } from '../../../media/uplink/reorder-buffer.js';
-import { ClientClock } from '../../ws/client-clock.js';
 import type { CarrierEncoding, CarrierMediaFormat } from '../types.js';
 
 /** Encodings the relay can decode and encode (the others are passed through by carriers). */
@@ -30,7 +21,7 @@ export function isConvertible(encoding: CarrierEncoding): encoding is Convertibl
   );
 }
 
-function bytesPerSample(encoding: ConvertibleEncoding): 1 | 2 {
+export function bytesPerSample(encoding: ConvertibleEncoding): 1 | 2 {
   return encoding === 'mulaw' || encoding === 'alaw' ? 1 : 2;
 }
 
@@ -106,154 +97,6 @@ export function encodeCarrier(
     }
   }
   return out;
-}
-
-/**
- * The carrier's chunk reorder: most chunks held while a gap is waited for (about 20 s of
- * 20 ms chunks; far more than any carrier reorders, still a bounded budget per call).
- */
-const REORDER_CAPACITY_CHUNKS = 1024;
-
-/** A decoded chunk waiting for the chunks numbered before it. */
-interface HeldChunk {
-  readonly pcm: Buffer;
-  readonly arrivalMs: number;
-}
-
-export type InboundResult =
-  | {
-      kind: 'frames';
-      frames: AudioFrame[];
-      /** This message's audio was not used: a repeated chunk number, or too late to place. */
-      dropped?: 'duplicate' | 'late';
-    }
-  | { kind: 'bad'; reason: string };
-
-export interface InboundAudioOptions {
-  format: CarrierMediaFormat;
-  pipelineRateHz: number;
-}
-
-/**
- * Carrier media → 20 ms pipeline frames for one call. `push` takes one media message's
- * payload with its chunk number (when the carrier numbers them) and the arrival time.
- *
- * Numbered chunks are put back in order by their number from the very first one (a chunk
- * numbered before the first to arrive is still placed) with the uplink reorder buffer, then
- * decoded, resampled and cut into frames as one continuous stream, whatever their length.
- * Frame seqs stay contiguous; a chunk given up on moves the capture clock on by its
- * duration, so clock points stay true.
- */
-export class InboundAudio {
-  readonly format: CarrierMediaFormat;
-  readonly #encoding: ConvertibleEncoding;
-  readonly #frameBytes: number;
-  readonly #resampler: Resampler;
-  readonly #clock = new ClientClock();
-  readonly #reorder: ReorderBuffer<HeldChunk>;
-  /** Pipeline-rate PCM waiting to make a whole frame. */
-  #carry: Buffer = Buffer.alloc(0);
-  /** Seq of the next frame out (contiguous). */
-  #nextSeq = 0;
-  /** Media time (ms since the stream's start) of the next frame's first sample. */
-  #mediaMs = 0;
-  #lastChunk: number | undefined;
-  /** Media duration of the last chunk, the estimate for a chunk that never came. */
-  #lastChunkMs = FRAME_MS;
-  #out: AudioFrame[] = [];
-  #arrivalMs = 0;
-  #framesOut = 0;
-  #gaps = 0;
-  #lateChunks = 0;
-
-  constructor(o: InboundAudioOptions) {
-    if (!isConvertible(o.format.encoding)) {
-      throw new RangeError(`cannot decode ${o.format.encoding}`);
-    }
-    this.format = o.format;
-    this.#encoding = o.format.encoding;
-    this.#frameBytes = bytesPerFrame(o.pipelineRateHz);
-    this.#resampler = new Resampler(o.format.sampleRateHz, o.pipelineRateHz, { quality: 'low' });
-    this.#reorder = new ReorderBuffer<HeldChunk>({ capacity: REORDER_CAPACITY_CHUNKS }, (c, n) =>
-      this.#inOrder(c.pcm, n, c.arrivalMs),
-    );
-  }
-
-  /** Chunks that arrived behind a later chunk number. */
-  get reordered(): number {
-    return this.#reorder.reordered;
-  }
-
-  get stats(): { framesOut: number; gaps: number; lateChunks: number } {
-    return { framesOut: this.#framesOut, gaps: this.#gaps, lateChunks: this.#lateChunks };
-  }
-
-  push(payload: Buffer, chunk: number | undefined, arrivalMs: number): InboundResult {
-    const decoded = decodeCarrier(this.#encoding, this.format.channels, payload);
-    if (!decoded.ok) {
-      return { kind: 'bad', reason: decoded.reason };
-    }
-    const out: AudioFrame[] = [];
-    this.#out = out;
-    if (chunk === undefined) {
-      this.#inOrder(decoded.pcm, undefined, arrivalMs);
-      return { kind: 'frames', frames: out };
-    }
-    // Carriers send continuously, so their own arrivals are the clock of the gap wait.
-    this.#reorder.tick(arrivalMs);
-    const r = this.#reorder.push({ pcm: decoded.pcm, arrivalMs }, chunk, arrivalMs);
-    if (r === 'accepted') {
-      return { kind: 'frames', frames: out };
-    }
-    if (r === 'late') {
-      this.#lateChunks++;
-    }
-    return { kind: 'frames', frames: out, dropped: r };
-  }
-
-  /** The next chunk in order (`chunk` undefined for carriers that do not number them). */
-  #inOrder(pcm: Buffer, chunk: number | undefined, arrivalMs: number): void {
-    this.#arrivalMs = arrivalMs;
-    if (chunk !== undefined) {
-      const last = this.#lastChunk;
-      const missing = last === undefined ? 0 : (chunk - last - 1) >>> 0;
-      if (missing > 0) {
-        // Chunks given up on: keep the capture clock true, restart the resampler.
-        this.#gaps++;
-        this.#mediaMs += missing * this.#lastChunkMs;
-        this.#resampler.reset();
-        this.#carry = Buffer.alloc(0);
-      }
-      this.#lastChunk = chunk;
-    }
-    if (pcm.length === 0) {
-      return;
-    }
-    this.#lastChunkMs = ((pcm.length >> 1) * 1000) / this.format.sampleRateHz;
-    const resampled = this.#resampler.process(pcm);
-    const data = this.#carry.length === 0 ? resampled : Buffer.concat([this.#carry, resampled]);
-    let off = 0;
-    while (data.length - off >= this.#frameBytes) {
-      this.#out.push(this.#frame(data.subarray(off, off + this.#frameBytes)));
-      off += this.#frameBytes;
-    }
-    this.#carry = off === data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(off));
-  }
-
-  #frame(view: Buffer): AudioFrame {
-    this.#framesOut++;
-    const mediaMs = this.#mediaMs % 0x1_0000_0000;
-    this.#mediaMs += FRAME_MS;
-    const seq = this.#nextSeq;
-    this.#nextSeq = (seq + 1) >>> 0;
-    return {
-      seq,
-      captureTsMs: this.#clock.map(Math.floor(mediaMs), this.#arrivalMs),
-      arrivalTsMs: this.#arrivalMs,
-      payload: Buffer.from(view),
-      concealed: false,
-    };
-  }
 }
 
 /** A piece of encoded reply audio ready for `serializer.media()`. */
