@@ -232,7 +232,6 @@ describe('preemptive generation', () => {
     expect(requests).toHaveLength(1);
     const earlierMs = finalAtMs - requests[0]!.receivedAtMs;
     expect(earlierMs).toBeGreaterThanOrEqual(FINAL_DELAY_MS - 30);
-    expect(earlierMs).toBeLessThan(FINAL_DELAY_MS + 500);
     const kept = (await relay.metrics.preemptive.get()).values.find(
       (v) => v.labels['result'] === 'kept',
     );
