@@ -37,7 +37,7 @@ async function talk(c: RelayClient, text: string): Promise<void> {
 }
 
 /** A generous bound that only a queued-until-timeout store call would break. */
-const COMMAND_TIMEOUT_MS = 300_000;
+const COMMAND_TIMEOUT_MS = 60_000;
 
 async function startOn(
   server: RedisServerHandle,

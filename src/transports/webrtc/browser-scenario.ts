@@ -207,11 +207,11 @@ async function demoScenario(
 ): Promise<Record<string, unknown>> {
   await page.setViewportSize({ width: 1100, height: 760 });
   await page.goto(`${t.mediaUrl}/demo?autostart=1&pipeline=breach`);
-  await waitInPage(page, "window.demo && window.demo.state === 'connected'", 10_000);
+  await waitInPage(page, "window.demo && window.demo.state === 'connected'", 30_000);
   await waitInPage(
     page,
     "window.demo.finals.length > 0 && window.demo.metrics.length > 0 && document.querySelectorAll('.wf-bar').length >= 4",
-    25_000,
+    60_000,
   );
   // Let the reply text finish streaming and the budget line land before the picture.
   await waitInPage(
