@@ -5,7 +5,7 @@ import crypto from 'k6/crypto';
 import encoding from 'k6/encoding';
 import { Counter, Rate, Trend } from 'k6/metrics';
 import { clearInterval, setInterval } from 'k6/timers';
-import { CARRIERS, createCarrierCall, encodeSpeech } from './carriers.js';
+import { CARRIERS, createCarrierCall, encodeSpeech, useBase64Encoder } from './carriers.js';
 import { createImpairment } from './impair.js';
 import {
   arrayBufferMode,
@@ -22,6 +22,12 @@ import { SUMMARY_TREND_STATS, summaryReport } from './report.js';
  * @param {string} defaultCarrier
  */
 export function carrierScript(defaultCarrier) {
+  // k6's native base64 for media payloads (an exact-size copy: a view's buffer may be larger).
+  useBase64Encoder((bytes) => {
+    const buf = new ArrayBuffer(bytes.length);
+    new Uint8Array(buf).set(bytes);
+    return encoding.b64encode(buf, 'std');
+  });
   const name = env('CARRIER', defaultCarrier);
   const carrier = CARRIERS[name];
   if (carrier === undefined) {

@@ -43,6 +43,7 @@ const REPLY =
   'Sure. Here is a long answer that keeps going for a while, so that there is plenty of time to talk over it before it ends.';
 const SHORT_REPLY = 'Okay, noted.';
 const OPENAI_KEY = 'sk-bridges-0123456789abcdef';
+const REFUSED_KEY = 'sk-refused-0123456789abcdef';
 const ENV = {
   DEEPGRAM_API_KEY: 'dg-bridges-0123456789abcdef',
   ELEVENLABS_API_KEY: 'xi-bridges-0123456789abcdef',
@@ -71,7 +72,13 @@ function sleep(ms: number): Promise<void> {
 
 function pipeline(
   name: string,
-  o: { stt?: string[]; llm?: string[]; tts?: string[]; fallback?: 'stt' | 'llm' | 'tts' },
+  o: {
+    stt?: string[];
+    llm?: string[];
+    tts?: string[];
+    fallback?: 'stt' | 'llm' | 'tts';
+    sttOptions?: string;
+  },
 ): string {
   const list = (l: string[]): string => `[${l.map((e) => `'${e}'`).join(', ')}]`;
   const budget = (stage: string, ms: number): string =>
@@ -82,6 +89,7 @@ stages:
     endpoints: ${list(o.stt ?? ['embedded:deepgram'])}
     ${budget('stt', 1500)}
     endpointing: { silenceMs: 500 }
+    options: { ${o.sttOptions ?? ''} }
   llm:
     endpoints: ${list(o.llm ?? ['embedded:openai'])}
     ${budget('llm', 800)}
@@ -147,6 +155,7 @@ beforeAll(async () => {
   };
   const env: Record<string, string> = {
     ...ENV,
+    STT_REFUSED_API_KEY: REFUSED_KEY,
     DEEPGRAM_BASE_URL: dgFake.wsUrl,
     ELEVENLABS_BASE_URL: xiFake.wsUrl,
     CARTESIA_BASE_URL: cartesiaFake.wsUrl,
@@ -161,6 +170,12 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vr-bridges-'));
   const files: Record<string, string> = {
     'openai-stt': pipeline('openai-stt', { stt: ['embedded:openai-stt'] }),
+    // The key comes from the variable the stage names: here one the provider refuses.
+    'openai-stt-key': pipeline('openai-stt-key', {
+      stt: ['embedded:openai-stt'],
+      sttOptions: 'openai-stt.apiKeyEnv: STT_REFUSED_API_KEY',
+    }),
+    deepgram: pipeline('deepgram', {}),
     'stt-failover': pipeline('stt-failover', {
       stt: ['embedded:deepgram', 'embedded:openai-stt'],
       fallback: 'stt',
@@ -237,6 +252,7 @@ async function expectSessionError(
   const err = await s.c.log.waitFor('error', () => true, 15_000);
   expect([err.code, err.message]).toEqual([code, expect.stringContaining(message)]);
   expect(err.message).not.toContain(OPENAI_KEY);
+  expect(err.message).not.toContain(REFUSED_KEY);
   await done(s);
 }
 
@@ -285,27 +301,41 @@ describe('OpenAI-compatible transcription, embedded, through the relay', () => {
     await done(s);
   });
 
-  it('a provider error (429) reaches the session as an error event with its message', async () => {
+  it('a key the provider refuses reaches the session as an error event with its message', async () => {
     sttFake.setTranscripts(['hello there']);
+    await expectSessionError(
+      'openai-stt-key',
+      'RELAY_ERR_STAGE_FAILED',
+      'Incorrect API key provided',
+    );
+  });
+
+  it('a transient provider error (429) is not the session’s: the stream reopens and replays, the turn is answered', async () => {
+    sttFake.setTranscripts(['', 'hello there']);
     sttFake.faults.push({
       kind: 'http',
       status: 429,
       body: openAiError('Rate limit reached for requests', 'requests', 'rate_limit_exceeded'),
     });
-    await expectSessionError(
-      'openai-stt',
-      'RELAY_ERR_STAGE_UNAVAILABLE',
-      'Rate limit reached for requests',
-    );
+    replies = [SHORT_REPLY];
+    const before = sttFake.requests.length;
+    const s = await speak('openai-stt');
+    const final = await s.c.log.waitFor('transcript.final', () => true, 15_000);
+    expect(final.text).toBe('hello there');
+    await s.c.log.waitFor('response.done', () => true, 15_000);
+    expect(s.c.log.of('error')).toEqual([]);
+    // The same utterance went up twice: refused, then replayed on the reopened stream.
+    expect(sttFake.requests.length - before).toBe(2);
+    await done(s);
   });
 
-  it('a slow first byte is caught by the STT budget; fallback cancels the request and moves to Deepgram', async () => {
+  it('a slow first byte is caught by the STT budget; fallback moves to Deepgram and the abandoned request is aborted', async () => {
     sttFake.setTranscripts(['too slow']);
     sttFake.faults.push({ kind: 'slow', delayMs: 6_000 });
     dgFake.setTranscripts(['second try']);
     const before = sttFake.requests.length;
     const s = await expectFallback('stt-failover-back', 'stt');
-    // The relay cancelled the call: the bridge aborted the request in flight.
+    // The relay gave up the call (half-closed, then cancelled): the bridge aborted the request.
     await sttFake.requests[before]!.aborted;
     await s.mic.pause(300);
     await s.mic.say(600);
@@ -330,26 +360,36 @@ describe('OpenAI-compatible transcription, embedded, through the relay', () => {
 });
 
 describe('Deepgram, embedded, through the relay', () => {
-  it('an error close frame reaches the session as an error event with Deepgram’s reason; the stream reopens on the next endpoint', async () => {
+  it('an error close frame (1008) reaches the session as an error event with Deepgram’s reason', async () => {
     dgFake.setTranscripts(['hello']);
     dgFake.faults.push({
       kind: 'close',
       afterAudioMs: 200,
+      code: 1008,
+      reason: 'DATA-0000: The payload cannot be decoded as audio.',
+    });
+    await expectSessionError(
+      'deepgram',
+      'RELAY_ERR_BAD_REQUEST',
+      'DATA-0000: The payload cannot be decoded as audio.',
+    );
+  });
+
+  it('a transient error close (1011) reopens the stream on the next endpoint, which transcribes the replayed utterance', async () => {
+    dgFake.setTranscripts(['hello']);
+    dgFake.faults.push({
+      kind: 'close',
+      afterAudioMs: 300,
       code: 1011,
       reason: 'NET-0000: The service has not transmitted a Text frame in time.',
     });
     sttFake.setTranscripts(['hello again']);
+    replies = [SHORT_REPLY];
     const s = await speak('stt-failover');
-    const err = await s.c.log.waitFor('error', () => true, 15_000);
-    expect([err.code, err.message]).toEqual([
-      'RELAY_ERR_STAGE_UNAVAILABLE',
-      expect.stringContaining('NET-0000: The service has not transmitted a Text frame in time.'),
-    ]);
-    // A failed stream reopens on the next endpoint: the OpenAI-compatible server transcribes.
-    await s.mic.pause(800);
-    await s.mic.say(600);
-    const final = await s.c.log.waitFor('transcript.final', () => true, 10_000);
+    const final = await s.c.log.waitFor('transcript.final', () => true, 15_000);
     expect(final.text).toBe('hello again');
+    await s.c.log.waitFor('response.done', () => true, 15_000);
+    expect(s.c.log.of('error')).toEqual([]);
     await done(s);
   });
 });
