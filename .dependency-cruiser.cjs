@@ -5,8 +5,9 @@
 //   1  media, grpc, config, observability, auth, state
 //   2  stages, engines                        stage clients and the interfaces they implement; stage servers
 //   3  pipeline                               session orchestration, turns, budgets
-//   4  session                                sessions, admission
-//   5  transports, client                     ws / webrtc / telephony ingress; the client SDK
+//   4  transports, client                     ws / webrtc / telephony ingress behind the ports
+//                                             in transports/ports.ts; the client SDK
+//   5  session                                sessions and the one admission gate (implements the ports)
 //   6  server, gateway                        composition, HTTP surface
 //   7  main, cli, healthcheck, bench, testing entry points and test support
 //
@@ -20,8 +21,8 @@ const LAYERS = [
   ['media', 'grpc', 'config', 'observability', 'auth', 'state'],
   ['stages', 'engines'],
   ['pipeline'],
-  ['session'],
   ['transports', 'client'],
+  ['session'],
   ['server', 'gateway'],
   ['main\\.ts', 'main-cli\\.ts', 'healthcheck\\.ts', 'cli', 'bench', 'testing'],
 ];
@@ -45,39 +46,16 @@ const TEST_CODE = [
   '^src/gateway/gateway-fixture\\.ts$',
 ];
 
-// TEMPORARY: upward imports in transport files that the session-gate work is rewriting
-// (transports -> server/session ports, session <- ClientEvent). Each entry allows exactly
-// these targets for exactly this file; remove the entry once that work has landed.
-const TEMPORARY_EXCEPTIONS = {
-  'src/session/relay-session.ts': ['src/transports/ws/client-events.ts'],
-  'src/transports/webrtc/module.ts': ['src/server/media-routes.ts'],
-  'src/transports/telephony/bridge/telephony-module.ts': ['src/server/media-routes.ts'],
-  'src/transports/telephony/bridge/carrier-call.ts': ['src/server/media-routes.ts'],
-};
-
 const dirs = (names) => `^src/(${names.join('|')})(/|$)`;
-const literal = (p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const exceptionFiles = Object.keys(TEMPORARY_EXCEPTIONS).map((f) => `^${literal(f)}$`);
-
-const layerRules = LAYERS.slice(0, -1).flatMap((layer, i) => {
+const layerRules = LAYERS.slice(0, -1).map((layer, i) => {
   const above = LAYERS.slice(i + 1).flat();
-  const inLayer = dirs(layer);
-  const rule = {
+  return {
     name: `layer-${i}-imports-upward`,
     comment: `${layer.join(', ')} (layer ${i}) must not import a higher layer: ${above.join(', ')}`,
     severity: 'error',
-    from: { path: inLayer, pathNot: [...TEST_CODE, ...exceptionFiles] },
+    from: { path: dirs(layer), pathNot: TEST_CODE },
     to: { path: dirs(above) },
   };
-  const exceptions = Object.entries(TEMPORARY_EXCEPTIONS)
-    .filter(([file]) => new RegExp(inLayer).test(file))
-    .map(([file, allowed]) => ({
-      ...rule,
-      name: `${rule.name}-temporary-exception`,
-      from: { path: `^${literal(file)}$` },
-      to: { path: dirs(above), pathNot: allowed.map((t) => `^${literal(t)}$`) },
-    }));
-  return [rule, ...exceptions];
 });
 
 /** @type {import('dependency-cruiser').IConfiguration} */

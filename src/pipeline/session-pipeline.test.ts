@@ -114,12 +114,9 @@ describe('session pipeline over real sim gRPC stages', () => {
       expect(m.speechEndTsMs).not.toBeNull();
       expect(m.endpointMs!).toBeGreaterThanOrEqual(P.silenceMs - FRAME_MS);
       expect(m.sttFinalMs!).toBeGreaterThanOrEqual(P.silenceMs + P.finalDelayMs - FRAME_MS);
-      expect(m.sttFinalMs!).toBeLessThan(P.silenceMs + P.finalDelayMs + 1000);
       expect(m.sttFinalMs!).toBeGreaterThanOrEqual(m.endpointMs!);
       expect(m.llmTtftMs!).toBeGreaterThanOrEqual(P.ttftMs - 1);
-      expect(m.llmTtftMs!).toBeLessThan(P.ttftMs + 1000);
       expect(m.ttsTtfaMs!).toBeGreaterThanOrEqual(P.firstAudioMs - 1);
-      expect(m.ttsTtfaMs!).toBeLessThan(P.firstAudioMs + 1000);
       expect(m.voiceToVoiceMs!).toBeGreaterThanOrEqual(m.sttFinalMs! + m.llmTtftMs! + m.ttsTtfaMs!);
       expect(m.budgetsExceeded).toEqual([]);
       expect(m.completionTokens).toBeGreaterThan(0);

@@ -31,6 +31,18 @@ stages:
   tts: { endpoints: [embedded:sim], budgetMs: 2000 }
 `,
   );
+  // The same with gap waits far above any scheduling hiccup of a loaded machine: a swapped
+  // or duplicated frame is never given up on, so "late" measures the buffer, not the box.
+  await writeFile(
+    join(dir, 'rec-patient.yaml'),
+    `name: rec-patient
+stages:
+  stt: { endpoints: ["${stt.address}"], budgetMs: 5000 }
+  llm: { endpoints: [embedded:sim], budgetMs: 2000 }
+  tts: { endpoints: [embedded:sim], budgetMs: 2000 }
+uplink: { startWaitMs: 1000, minWaitMs: 1000, maxWaitMs: 2000 }
+`,
+  );
   relay = await startTestRelay({ pipelinesDir: dir });
 });
 afterAll(async () => {
@@ -43,7 +55,7 @@ describe('uplink reorder buffer on the WebSocket path', () => {
   it('delivers reordered, duplicated and lossy frames to the STT stage strictly in order, nothing lost that was sent', async () => {
     const c = await RelayClient.connect({
       url: wsUrl(relay),
-      pipeline: 'rec',
+      pipeline: 'rec-patient',
       token: await testToken(),
     });
     await c.log.waitFor('session.ready');
@@ -83,7 +95,7 @@ describe('uplink reorder buffer on the WebSocket path', () => {
       c.sendFrame(frame, seq, seq * 20);
     }
     const expected = N - lost.size;
-    await stt.waitForChunks(expected, 15_000);
+    await stt.waitForChunks(expected, 60_000);
     const seqs = stt.chunks.map((x) => x.seq);
     // Every frame that was sent reaches STT once, strictly in order; nothing is made up.
     expect(seqs).toEqual(order.slice().sort((a, b) => a - b));
@@ -93,7 +105,7 @@ describe('uplink reorder buffer on the WebSocket path', () => {
     expect(j.duplicates).toBeGreaterThan(0);
     expect(j.late).toBe(0);
     await c.close();
-  }, 30_000);
+  }, 90_000);
 });
 
 /** Frames of the impaired part, then an in-order tail that lets every gap wait run out. */

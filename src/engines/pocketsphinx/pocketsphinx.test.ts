@@ -94,7 +94,7 @@ describe.skipIf(!available)('pocketsphinx engine', () => {
     });
     expect(rec.messages[0]?.kind).toBe('ready');
     await feed(call, 'two', pcm, 16000, 1_000_000);
-    await rec.count((m) => m.transcript?.isFinal === true, 2, 15_000);
+    await rec.count((m) => m.transcript?.isFinal === true, 2, 60_000);
     call.end();
     expect((await rec.done()).code).toBe(GrpcStatus.OK);
     const [a, b] = finals(rec);
@@ -112,7 +112,7 @@ describe.skipIf(!available)('pocketsphinx engine', () => {
     for (const m of rec.messages) {
       expect(m.requestId).toBe('two');
     }
-  });
+  }, 90_000);
 
   it('recovers from a decoder killed mid-call on the next utterance and counts it', async () => {
     const before = server.engine.monitor.stats.decoderRestarts;
@@ -138,7 +138,7 @@ describe.skipIf(!available)('pocketsphinx engine', () => {
     await feed(call, 'kill', second, 16000, 2_100_000);
     const respawned = await restarted;
     expect(respawned.pid).not.toBe(started.pid);
-    await rec.count((m) => m.transcript?.isFinal === true, 2, 15_000);
+    await rec.count((m) => m.transcript?.isFinal === true, 2, 60_000);
     expect(finals(rec).map((t) => [t.text, t.utterance])).toEqual([
       ['good morning', 1],
       ['hello world', 2],
@@ -151,7 +151,7 @@ describe.skipIf(!available)('pocketsphinx engine', () => {
     expect((await killed).expected).toBe(true);
     expect(pidExists(respawned.pid)).toBe(false);
     expect(server.engine.decoderPids()).toEqual([]);
-  });
+  }, 90_000);
 
   it('Flush finalises the utterance in progress, then answers FlushDone', async () => {
     const { call, rec } = open('flush', { sampleRateHz: 48000 });
@@ -159,14 +159,14 @@ describe.skipIf(!available)('pocketsphinx engine', () => {
     const pcm = await speechScript([{ silenceMs: 300 }, 'turn on the lights'], 48000);
     await feed(call, 'flush', pcm, 48000, 3_000_000);
     call.write({ requestId: 'flush', flush: { turnId: 't9' } });
-    const done = await rec.next((m) => m.kind === 'flushDone', 15_000);
+    const done = await rec.next((m) => m.kind === 'flushDone', 60_000);
     expect(done.message.turnId).toBe('t9');
     expect(finals(rec).map((t) => t.text)).toEqual(['turn on the lights']);
     const kinds = rec.messages.map((m) => m.kind);
     expect(kinds.indexOf('transcript')).toBeLessThan(kinds.indexOf('flushDone'));
     call.end();
     expect((await rec.done()).code).toBe(GrpcStatus.OK);
-  });
+  }, 90_000);
 
   it('leaves no decoder or file behind once calls ended', async () => {
     const decoder = server.engine.waitForDecoder(

@@ -105,7 +105,6 @@ describe('sim STT', () => {
     expect(final.atMs - writtenMs).toBeGreaterThanOrEqual(100);
     // EOU goes out on arrival (plus processing), the final 100 ms after that arrival.
     expect(final.message.serverTsMs - eou.serverTsMs).toBeGreaterThanOrEqual(90);
-    expect(final.atMs - writtenMs).toBeLessThan(100 + 2000);
     call.end();
     expect((await rec.done()).code).toBe(GrpcStatus.OK);
   });

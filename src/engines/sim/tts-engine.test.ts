@@ -149,7 +149,6 @@ describe('sim TTS', () => {
     const flushDone = await rec.next((m) => m.kind === 'flushDone');
     const audio = rec.received.filter((r) => r.message.kind === 'audio');
     expect(audio[0]!.atMs - firstTextMs).toBeGreaterThanOrEqual(100);
-    expect(audio[0]!.atMs - firstTextMs).toBeLessThan(100 + 1000);
     const first = audio[0]!.message;
     audio.forEach((r, k) => {
       expect(r.message.firstAudioServerTsMs).toBe(first.firstAudioServerTsMs);

@@ -160,9 +160,9 @@ async function callScenario({ t, browser, page }: Ctx): Promise<Record<string, u
   // Close the tab: the relay must release the session within the idle timeout.
   const closedAt = Date.now();
   await page.close();
-  await until(() => sessionsLive(t) === 0, IDLE_TIMEOUT_MS + 3_000, 'session released');
+  await until(() => sessionsLive(t) === 0, IDLE_TIMEOUT_MS + 30_000, 'session released');
   const sessionReleasedMs = Date.now() - closedAt;
-  await until(() => t.module.peerCount === 0, IDLE_TIMEOUT_MS + 3_000, 'peer released');
+  await until(() => t.module.peerCount === 0, IDLE_TIMEOUT_MS + 30_000, 'peer released');
   const peerReleasedMs = Date.now() - closedAt;
 
   // A page that closes its RTCPeerConnection (SCTP ABORT, DTLS close_notify) is noticed
@@ -174,11 +174,11 @@ async function callScenario({ t, browser, page }: Ctx): Promise<Record<string, u
   await waitInPage(page2, "window.__t.events.some((e) => e.type === 'session.ready')", 10_000);
   const pcClosedAt = Date.now();
   await page2.evaluate('window.__t.pc.close()');
-  await until(() => sessionsLive(t) === 0 && t.module.peerCount === 0, 5_000, 'pc.close noticed');
+  await until(() => sessionsLive(t) === 0 && t.module.peerCount === 0, 30_000, 'pc.close noticed');
   const pcCloseReleasedMs = Date.now() - pcClosedAt;
   await page2.close();
   // Every werift ICE socket of this process is closed again (Chromium is another process).
-  await until(() => udpSockets() === 0, 5_000, 'UDP sockets closed');
+  await until(() => udpSockets() === 0, 30_000, 'UDP sockets closed');
 
   return {
     pcCloseReleasedMs,
@@ -207,11 +207,11 @@ async function demoScenario(
 ): Promise<Record<string, unknown>> {
   await page.setViewportSize({ width: 1100, height: 760 });
   await page.goto(`${t.mediaUrl}/demo?autostart=1&pipeline=breach`);
-  await waitInPage(page, "window.demo && window.demo.state === 'connected'", 10_000);
+  await waitInPage(page, "window.demo && window.demo.state === 'connected'", 30_000);
   await waitInPage(
     page,
     "window.demo.finals.length > 0 && window.demo.metrics.length > 0 && document.querySelectorAll('.wf-bar').length >= 4",
-    25_000,
+    60_000,
   );
   // Let the reply text finish streaming and the budget line land before the picture.
   await waitInPage(
@@ -237,9 +237,9 @@ async function demoScenario(
   // Stop: the page DELETEs its session resource.
   const stoppedAt = Date.now();
   await page.click('#stop');
-  await until(() => sessionsLive(t) === 0, 5_000, 'session released after DELETE');
+  await until(() => sessionsLive(t) === 0, 30_000, 'session released after DELETE');
   const sessionReleasedMs = Date.now() - stoppedAt;
-  await until(() => t.module.peerCount === 0, 5_000, 'peer released after DELETE');
+  await until(() => t.module.peerCount === 0, 30_000, 'peer released after DELETE');
   const peerReleasedMs = Date.now() - stoppedAt;
   const png = await stat(screenshot);
   return { dom, live, sessionReleasedMs, peerReleasedMs, screenshot, screenshotBytes: png.size };
