@@ -8,6 +8,7 @@ import { CallDrain } from './call-drain.js';
 import { ChannelPool } from './channel-pool.js';
 import { STAGE_CHANNEL_OPTIONS } from './channel.js';
 import { stageProtos } from './protos.js';
+import { until } from '../testing/gateway-client.js';
 
 type Call = ClientDuplexStream<RecognizeRequest, RecognizeResponse__Output>;
 
@@ -19,13 +20,12 @@ afterAll(async () => {
   await sim.close();
 });
 
-function newPool(size: number): ChannelPool<SpeechToTextClient> {
-  const p = stageProtos();
-  return new ChannelPool<SpeechToTextClient>(
-    size,
-    STAGE_CHANNEL_OPTIONS,
-    (options) => new p.SpeechToText(sim.address, credentials.createInsecure(), options),
-  );
+function newPool(size: number): ChannelPool {
+  return new ChannelPool(sim.address, credentials.createInsecure(), size, STAGE_CHANNEL_OPTIONS);
+}
+
+function stt(pool: ChannelPool): SpeechToTextClient {
+  return pool.pick(stageProtos().SpeechToText);
 }
 
 /** Open a Recognize call and wait until the engine has it (so its connection is known). */
@@ -54,9 +54,12 @@ describe('a channel pool', () => {
   it('spreads calls over its channels, one connection each, by the fewest calls in flight', async () => {
     const pool = newPool(3);
     try {
+      // A call prefers a ready channel: connect all three first.
+      pool.connect();
+      await until(() => Promise.resolve(pool.ready === 3 ? true : undefined));
       const opened: { call: Call; peer: string }[] = [];
       for (let i = 0; i < 9; i++) {
-        opened.push(await open(pool.pick(), `spread-${i}`));
+        opened.push(await open(stt(pool), `spread-${i}`));
       }
       expect(pool.activeCalls).toEqual([3, 3, 3]);
       // Three channels, three HTTP/2 connections (seen from the engine as three peers).
@@ -71,7 +74,7 @@ describe('a channel pool', () => {
       }
       expect(await Promise.all(ended)).toEqual([0, 0]);
       expect([...pool.activeCalls].sort()).toEqual([1, 3, 3]);
-      const again = [await open(pool.pick(), 'refill-0'), await open(pool.pick(), 'refill-1')];
+      const again = [await open(stt(pool), 'refill-0'), await open(stt(pool), 'refill-1')];
       expect(again.map((o) => o.peer)).toEqual([peer0, peer0]);
       expect(pool.activeCalls).toEqual([3, 3, 3]);
 
@@ -86,10 +89,10 @@ describe('a channel pool', () => {
   it('skips a channel that cannot be used while another one can', () => {
     const pool = newPool(2);
     try {
-      const first = pool.pick();
+      const first = stt(pool);
       first.close(); // its channel is shut down
       for (let i = 0; i < 4; i++) {
-        expect(pool.pick()).not.toBe(first);
+        expect(stt(pool)).not.toBe(first);
       }
     } finally {
       pool.close();
@@ -106,7 +109,7 @@ describe('a call drain', () => {
     const pool = newPool(1);
     const drain = new CallDrain();
     try {
-      const { call } = await open(pool.pick(), 'drain-ok');
+      const { call } = await open(stt(pool), 'drain-ok');
       const ended = sim.stt.waitFor('call-ended', (c) => c.requestId === 'drain-ok', 20_000);
       const status = statusOf(call);
       drain.retire(call);
@@ -126,7 +129,7 @@ describe('a call drain', () => {
     const drain = new CallDrain(5_000, 60_000, () => now);
     try {
       // This engine holds everything, its end too, until the call is cancelled.
-      const { call } = await open(pool.pick(), 'drain-late', {
+      const { call } = await open(stt(pool), 'drain-late', {
         faults: { stallBeforeFirstMs: 'Infinity' },
       });
       const cancelled = sim.stt.waitFor('call-cancelled', (c) => c.requestId === 'drain-late');

@@ -1,46 +1,80 @@
 import {
+  Channel,
   connectivityState,
   InterceptingCall,
+  type ChannelCredentials,
+  type ChannelOptions,
   type Client,
   type ClientOptions,
   type Interceptor,
 } from '@grpc/grpc-js';
 
-/** Builds one client of a pool with the given options (interceptors included). */
-export type PooledClientFactory<C extends Client> = (options: ClientOptions) => C;
+/** A generated client constructor (e.g. `stageProtos().SpeechToText`). */
+export type ClientConstructor<C extends Client> = new (
+  address: string,
+  credentials: ChannelCredentials,
+  options?: ClientOptions,
+) => C;
 
-interface Slot<C extends Client> {
-  readonly client: C;
+interface Slot {
+  readonly channel: Channel;
+  /** One client per service, all on this slot's channel. */
+  readonly clients: Map<ClientConstructor<Client>, Client>;
   /** Calls started on this channel whose status has not arrived yet. */
   active: number;
 }
 
+/** READY first, then a connection under way, then an idle channel, failing ones last. */
+function rank(channel: Channel): number {
+  switch (channel.getConnectivityState(false)) {
+    case connectivityState.READY:
+      return 0;
+    case connectivityState.CONNECTING:
+      return 1;
+    case connectivityState.IDLE:
+      return 2;
+    default:
+      return 3;
+  }
+}
+
 /**
- * A fixed set of gRPC channels to one stage endpoint, each on its own HTTP/2 connection,
- * so that one connection's failure (a GOAWAY, a reset, a dead peer) touches only the
- * streams it carries, and stream resets and flow control are spread over several
- * connections. A new call goes to the channel with the fewest calls in flight, skipping
- * channels whose connection is failing while another one is usable; ties rotate.
+ * A fixed set of gRPC channels to one target, each on its own HTTP/2 connection, shared
+ * by every service called on that target, so that one connection's failure (a GOAWAY, a
+ * reset, a dead peer) touches only the streams it carries, and stream resets and flow
+ * control are spread over several connections. A new call goes to the ready channel with
+ * the fewest calls in flight (ties rotate); with none ready, to the connection started
+ * first, then an idle channel, a failing one last. The first channel connects when the pool is made, each call
+ * starts the connection of one idle channel, so the pool opens its connections one by one
+ * as it is used (a cold start does not wait on several handshakes at once) and a channel
+ * whose connection dropped reconnects in the background.
  */
-export class ChannelPool<C extends Client> {
-  readonly #slots: Slot<C>[] = [];
+export class ChannelPool {
+  readonly #target: string;
+  readonly #credentials: ChannelCredentials;
+  readonly #slots: Slot[] = [];
   #cursor = 0;
 
-  constructor(size: number, options: ClientOptions, create: PooledClientFactory<C>) {
+  constructor(
+    target: string,
+    credentials: ChannelCredentials,
+    size: number,
+    options: ChannelOptions,
+  ) {
     if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(`a channel pool needs at least one channel (got ${size})`);
     }
+    this.#target = target;
+    this.#credentials = credentials;
     for (let i = 0; i < size; i++) {
-      const slot: { client: C | undefined; active: number } = { client: undefined, active: 0 };
-      const client = create({
+      // A subchannel pool per channel: grpc-js would otherwise share one connection
+      // between channels with equal options.
+      const channel = new Channel(target, credentials, {
         ...options,
-        // A subchannel pool per channel: grpc-js would otherwise share one connection
-        // between channels with equal options.
         'grpc.use_local_subchannel_pool': 1,
-        interceptors: [...(options.interceptors ?? []), countCalls(slot)],
       });
-      slot.client = client;
-      this.#slots.push(slot as Slot<C>);
+      channel.getConnectivityState(i === 0);
+      this.#slots.push({ channel, clients: new Map(), active: 0 });
     }
   }
 
@@ -53,40 +87,69 @@ export class ChannelPool<C extends Client> {
     return this.#slots.map((s) => s.active);
   }
 
-  /** The client for a new call. */
-  pick(): C {
-    const n = this.#slots.length;
-    let best: Slot<C> | undefined;
-    let bestFailing = true;
-    let bestIndex = 0;
-    for (let k = 0; k < n; k++) {
-      const i = (this.#cursor + k) % n;
-      const slot = this.#slots[i] as Slot<C>;
-      const failing = isFailing(slot.client);
-      const better =
-        best === undefined ||
-        (bestFailing && !failing) ||
-        (bestFailing === failing && slot.active < best.active);
-      if (better) {
-        best = slot;
-        bestFailing = failing;
-        bestIndex = i;
-      }
+  /** Start connecting every idle channel (e.g. before the first calls). */
+  connect(): void {
+    for (const s of this.#slots) {
+      s.channel.getConnectivityState(true);
     }
-    this.#cursor = (bestIndex + 1) % n;
-    return (best as Slot<C>).client;
+  }
+
+  /** Channels whose connection is up. */
+  get ready(): number {
+    return this.#slots.filter((s) => rank(s.channel) === 0).length;
+  }
+
+  /** The client of service `ctor` on the channel a new call should use. */
+  pick<C extends Client>(ctor: ClientConstructor<C>): C {
+    const slot = this.#pickSlot();
+    let client = slot.clients.get(ctor);
+    if (client === undefined) {
+      client = new ctor(this.#target, this.#credentials, {
+        channelOverride: slot.channel,
+        interceptors: [countCalls(slot)],
+      });
+      slot.clients.set(ctor, client);
+    }
+    return client as C;
   }
 
   close(): void {
     for (const s of this.#slots) {
-      s.client.close();
+      s.channel.close();
     }
   }
-}
 
-function isFailing(client: Client): boolean {
-  const state = client.getChannel().getConnectivityState(false);
-  return state === connectivityState.TRANSIENT_FAILURE || state === connectivityState.SHUTDOWN;
+  #pickSlot(): Slot {
+    const n = this.#slots.length;
+    let best: Slot | undefined;
+    let bestRank = 4;
+    let bestIndex = 0;
+    let idle: Slot | undefined;
+    for (let k = 0; k < n; k++) {
+      const i = (this.#cursor + k) % n;
+      const slot = this.#slots[i] as Slot;
+      const r = rank(slot.channel);
+      if (r === 2) {
+        idle ??= slot;
+      }
+      // Ready channels share the load; otherwise the connection started first (the lowest
+      // index) is the one most likely to be up soonest.
+      const better =
+        best === undefined ||
+        r < bestRank ||
+        (r === bestRank && (r === 0 ? slot.active < best.active : i < bestIndex));
+      if (better) {
+        best = slot;
+        bestRank = r;
+        bestIndex = i;
+      }
+    }
+    this.#cursor = (bestIndex + 1) % n;
+    if (idle !== undefined && idle !== best) {
+      idle.channel.getConnectivityState(true);
+    }
+    return best as Slot;
+  }
 }
 
 /** An interceptor keeping `slot.active` = the calls started whose status is still due. */

@@ -147,6 +147,11 @@ export async function startRelay(
         auto: engines.auto,
         channels: config.grpc,
       });
+      for (const p of pipelines.list()) {
+        for (const stage of ['stt', 'llm', 'tts'] as const) {
+          clients.connect(stage, p.stages[stage].endpoints);
+        }
+      }
       const ticker = new Ticker(20, (err) =>
         logger.error({ err: String(err) }, 'ticker listener failed'),
       );

@@ -1,11 +1,11 @@
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { credentials, Metadata, type Client } from '@grpc/grpc-js';
 import type { SpeechToTextClient } from '../generated/voicerelay/v1/SpeechToText.js';
 import type { LanguageModelClient } from '../generated/voicerelay/v1/LanguageModel.js';
 import type { TextToSpeechClient } from '../generated/voicerelay/v1/TextToSpeech.js';
 import type { StageName } from '../frames/events.js';
 import { RelayError } from '../errors/errors.js';
 import { CallDrain, type RetiredCall } from '../grpc/call-drain.js';
-import { ChannelPool } from '../grpc/channel-pool.js';
+import { ChannelPool, type ClientConstructor } from '../grpc/channel-pool.js';
 import {
   DEFAULT_STAGE_CHANNELS,
   stageChannelOptions,
@@ -78,8 +78,6 @@ export interface StageClientsOptions {
   channels?: Partial<StageChannelSettings>;
 }
 
-type AnyStageClient = SpeechToTextClient | LanguageModelClient | TextToSpeechClient;
-
 /**
  * A pool of gRPC channels per stage endpoint for the whole process (`channels.
  * channelsPerEndpoint` HTTP/2 connections, calls spread over them by the fewest calls in
@@ -89,7 +87,7 @@ type AnyStageClient = SpeechToTextClient | LanguageModelClient | TextToSpeechCli
 export class StageClients {
   readonly #o: StageClientsOptions;
   readonly #settings: Readonly<StageChannelSettings>;
-  readonly #pools = new Map<string, ChannelPool<AnyStageClient>>();
+  readonly #pools = new Map<string, ChannelPool>();
   readonly #selectors = new EndpointSelectors();
   readonly #drain = new CallDrain();
   #closed = false;
@@ -124,33 +122,47 @@ export class StageClients {
 
   /** The client for a new call on a stage endpoint (the least busy channel of its pool). */
   get<S extends StageName>(stage: S, endpoint: string): ClientOf<S> {
-    return this.pool(stage, endpoint).pick() as ClientOf<S>;
+    const p = stageProtos();
+    const ctor: ClientConstructor<Client> =
+      stage === 'stt' ? p.SpeechToText : stage === 'llm' ? p.LanguageModel : p.TextToSpeech;
+    return this.pool(stage, endpoint).pick(ctor) as ClientOf<S>;
   }
 
-  /** The channel pool of a stage endpoint (created on first use). */
-  pool(stage: StageName, endpoint: string): ChannelPool<AnyStageClient> {
+  /**
+   * The channel pool of a stage endpoint's target (created on first use), shared by the
+   * stages that call the same target.
+   */
+  pool(stage: StageName, endpoint: string): ChannelPool {
     if (this.#closed) {
       throw new RelayError('RELAY_ERR_CLOSED', 'stage clients are closed');
     }
     const target = this.target(stage, endpoint);
-    const key = `${stage}|${target}`;
-    let pool = this.#pools.get(key);
+    let pool = this.#pools.get(target);
     if (pool === undefined) {
-      const p = stageProtos();
-      const creds = credentials.createInsecure();
-      pool = new ChannelPool<AnyStageClient>(
+      pool = new ChannelPool(
+        target,
+        credentials.createInsecure(),
         this.#settings.channelsPerEndpoint,
         stageChannelOptions(this.#settings),
-        (options) =>
-          stage === 'stt'
-            ? new p.SpeechToText(target, creds, options)
-            : stage === 'llm'
-              ? new p.LanguageModel(target, creds, options)
-              : new p.TextToSpeech(target, creds, options),
       );
-      this.#pools.set(key, pool);
+      this.#pools.set(target, pool);
     }
     return pool;
+  }
+
+  /**
+   * Open the connections of every pool for these endpoints now, so the first sessions
+   * spread over them instead of all waiting on the first one. Endpoints this process
+   * cannot reach yet (an embedded engine it does not run) are skipped.
+   */
+  connect(stage: StageName, endpoints: readonly string[]): void {
+    for (const e of endpoints) {
+      try {
+        this.pool(stage, e).connect();
+      } catch {
+        // reported when a call is made
+      }
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { feedRealtime } from '../media/frame-feeder.js';
 import { scriptedAudio } from '../media/speech-script.js';
 import { startSimServer, type SimServer } from '../engines/sim/server.js';
+import { until } from '../testing/gateway-client.js';
 import type { SimCallInfo } from '../engines/sim/sim-monitor.js';
 import {
   startPipelineHarness,
@@ -43,6 +44,10 @@ async function counter(harness: PipelineHarness, name: 'sttReconnects' | 'sttRep
 async function openSessions(
   harness: PipelineHarness,
 ): Promise<{ sessions: HarnessSession[]; calls: SimCallInfo[] }> {
+  // As the relay does at start: every connection of the pool is opened before sessions come.
+  harness.clients.connect('stt', ['embedded']);
+  const pool = harness.clients.pool('stt', 'embedded');
+  await until(() => Promise.resolve(pool.ready === pool.size ? true : undefined));
   const sessions: HarnessSession[] = [];
   const calls: Promise<SimCallInfo>[] = [];
   for (let i = 0; i < SESSIONS; i++) {

@@ -46,7 +46,8 @@ export interface SttStreamOptions {
   maxPendingFrames?: number;
   /**
    * Frames kept for replay after the engine's last final transcript (default 250, 5 s of
-   * 20 ms frames): the audio a re-opened stream is sent again. Older audio is not replayed.
+   * 20 ms frames, at most half of maxPendingFrames): the audio a re-opened stream is sent
+   * again. Older audio is not replayed.
    */
   replayFrames?: number;
   /** Retryable failures in a row re-opened without telling the handler (default 4). */
@@ -99,9 +100,9 @@ export class SttStream {
     this.#dropDown = options.metrics.framesDropped.labels('stt_unavailable');
     this.#replayed = options.metrics.sttReplayedFrames;
     this.#maxSilentReopens = options.maxSilentReopens ?? 4;
-    this.#ring = new Array<AudioFrame | undefined>(Math.max(1, options.replayFrames ?? 250)).fill(
-      undefined,
-    );
+    // Never more than the write buffer may hold: a replay must not look like backpressure.
+    const replay = Math.min(options.replayFrames ?? 250, Math.floor(this.#maxPending / 2));
+    this.#ring = new Array<AudioFrame | undefined>(Math.max(1, replay)).fill(undefined);
   }
 
   get open(): boolean {
