@@ -11,26 +11,18 @@ import {
   type RTCRtpTransceiver,
 } from 'werift';
 import { nowMs } from '../../core/clock.js';
-import { MessageRateLimiter } from '../../core/rate-limit.js';
-import { SlowConsumerGuard } from '../../core/slow-consumer.js';
 import { RelayError } from '../../errors/errors.js';
 import type { ServerEvent } from '../../frames/events.js';
-import { bytesPerFrame, FRAME_MS, type OutputFrame } from '../../frames/frames.js';
+import { FRAME_MS, type OutputFrame } from '../../frames/frames.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { SessionHandle, SessionTransport } from '../ports.js';
-import { ClientClock } from '../ws/client-clock.js';
-import { parseClientEvent } from '../../frames/client-events.js';
-import {
-  OPUS_SILENCE_FRAME,
-  OpusDecoderAtRate,
-  OpusEncoderAtRate,
-  type OpusEncoderOptions,
-} from './opus.js';
-import { RtpReceiveState, RtpSendClock, type RtpReceiveStats } from './rtp-seq.js';
+import { OPUS_SILENCE_FRAME, OpusEncoderAtRate, type OpusEncoderOptions } from './opus.js';
+import { EventsChannel } from './events-channel.js';
+import { OpusAudioIn } from './audio-in.js';
+import { RtpSendClock, type RtpReceiveStats } from './rtp-seq.js';
 import { filterCandidates, type AddressMatcher } from './sdp.js';
 
-/** Label of the data channel that carries protocol v1 JSON events both ways. */
-export const EVENTS_CHANNEL = 'events';
+export { EVENTS_CHANNEL } from './events-channel.js';
 
 /** Everything a peer needs; resolved once per module (see WebRtcModuleOptions). */
 export interface WebRtcPeerConfig {
@@ -99,15 +91,10 @@ export class WebRtcPeer implements SessionTransport {
   #transceiver: RTCRtpTransceiver | undefined;
   #sender: RTCRtpSender | undefined;
   #opusPt: number | undefined;
-  #dc: RTCDataChannel | undefined;
-  #pending: string[] = [];
-  #decoder: OpusDecoderAtRate | undefined;
+  readonly #events: EventsChannel;
   #encoder: OpusEncoderAtRate | undefined;
-  readonly #rx = new RtpReceiveState(48_000, FRAME_MS);
-  readonly #clientClock = new ClientClock();
+  readonly #audioIn: OpusAudioIn;
   readonly #tx: RtpSendClock;
-  readonly #frameBytes: number;
-  #partial: { buf: Buffer; frameSeq: number; mediaMs: number; nextTs: number } | undefined;
   #connected = false;
   #closed = false;
   #released = false;
@@ -117,15 +104,10 @@ export class WebRtcPeer implements SessionTransport {
   #inTalk = false;
   #lastAudioMs = 0;
   #lastTurn = '';
-  readonly #rate: MessageRateLimiter;
-  readonly #slowEvents: SlowConsumerGuard;
   readonly #stats = {
-    framesIn: 0,
-    decodeErrors: 0,
     packetsOut: 0,
     audioPacketsOut: 0,
     silencePacketsOut: 0,
-    decodeUs: 0,
     encodeUs: 0,
   };
 
@@ -133,18 +115,16 @@ export class WebRtcPeer implements SessionTransport {
     this.#d = d;
     const c = d.config;
     this.#lastRtpMs = this.createdAtMs;
-    this.#rate = new MessageRateLimiter(c.maxEventsPerSecond, this.createdAtMs);
-    // Reply audio goes over RTP (never queued here): only the events channel can back up.
-    this.#slowEvents = new SlowConsumerGuard(
-      {
-        dropAudioAboveBytes: c.maxEventBufferBytes,
-        closeAboveBytes: c.maxEventBufferBytes,
-        maxSlowMs: Infinity,
-      },
-      () => this.#slow('client too slow to read events'),
-    );
-    this.#frameBytes = bytesPerFrame(d.pipelineRateHz);
-    this.#decoder = new OpusDecoderAtRate(d.pipelineRateHz);
+    this.#events = new EventsChannel({
+      limits: c,
+      metrics: d.metrics,
+      logger: d.logger,
+      session: () => (this.#closed ? undefined : this.#session),
+      onSlow: (reason) => this.#slow(reason),
+      track: (unsubscribe) => this.#on(unsubscribe),
+      onClosed: () => this.#peerGone(1000, 'events channel closed'),
+    });
+    this.#audioIn = new OpusAudioIn(d.pipelineRateHz, d.metrics);
     this.#encoder = new OpusEncoderAtRate(d.pipelineRateHz, c.opus);
     this.#tx = new RtpSendClock(randomInt(0, 0x1_0000), randomInt(0, 0x1_0000_0000));
     const allowLocal = c.allowLocal;
@@ -218,7 +198,7 @@ export class WebRtcPeer implements SessionTransport {
   }
 
   stats(): WebRtcPeerStats {
-    return { rtpIn: this.#rx.stats(), ...this.#stats };
+    return { rtpIn: this.#audioIn.rtpStats(), ...this.#audioIn.stats, ...this.#stats };
   }
 
   /**
@@ -292,24 +272,7 @@ export class WebRtcPeer implements SessionTransport {
     if (this.#closed) {
       return;
     }
-    const text = JSON.stringify(event);
-    const dc = this.#dc;
-    if (dc === undefined || dc.readyState !== 'open') {
-      if (this.#pending.length >= this.#d.config.maxQueuedEvents) {
-        this.#slow('events channel never opened');
-        return;
-      }
-      this.#pending.push(text);
-      return;
-    }
-    if (!this.#slowEvents.event(dc.bufferedAmount)) {
-      return;
-    }
-    try {
-      dc.send(text);
-    } catch (err) {
-      this.#d.logger.debug({ err: errMessage(err) }, 'data channel send failed');
-    }
+    this.#events.send(event);
   }
 
   sendAudio(frame: OutputFrame): void {
@@ -335,8 +298,7 @@ export class WebRtcPeer implements SessionTransport {
     this.#d.logger.debug({ code, reason }, 'webrtc peer closing');
     this.#closed = true;
     this.#stopMedia();
-    const dc = this.#dc;
-    if (dc !== undefined && dc.readyState === 'open' && this.#d.config.closeGraceMs > 0) {
+    if (this.#events.open && this.#d.config.closeGraceMs > 0) {
       // Let `session.closing` leave over SCTP before the association goes.
       this.#closeTimer = setTimeout(() => void this.#release(), this.#d.config.closeGraceMs);
       this.#closeTimer.unref();
@@ -419,138 +381,20 @@ export class WebRtcPeer implements SessionTransport {
 
   #onRtp(rtp: RtpPacket): void {
     const session = this.#session;
-    const decoder = this.#decoder;
-    if (this.#closed || session === undefined || decoder === undefined) {
+    if (this.#closed || session === undefined) {
       return;
     }
     const now = nowMs();
     this.#lastRtpMs = now;
-    const h = rtp.header;
-    if (this.#opusPt !== undefined && h.payloadType !== this.#opusPt) {
-      return;
+    if (this.#opusPt === undefined || rtp.header.payloadType === this.#opusPt) {
+      this.#audioIn.receive(rtp, session, now);
     }
-    const a = this.#rx.accept(h.sequenceNumber, h.timestamp);
-    if (a.kind !== 'ok' || rtp.payload.length === 0) {
-      return;
-    }
-    let pcm: Buffer;
-    const t0 = process.hrtime.bigint();
-    try {
-      pcm = decoder.decode(rtp.payload);
-    } catch {
-      this.#stats.decodeErrors++;
-      this.#d.metrics.framesDropped.labels('bad_frame').inc();
-      return;
-    }
-    this.#stats.decodeUs += Number(process.hrtime.bigint() - t0) / 1000;
-    const fb = this.#frameBytes;
-    if (pcm.length % fb === 0 && this.#partial === undefined) {
-      for (let i = 0, off = 0; off < pcm.length; i++, off += fb) {
-        this.#push(
-          session,
-          (a.frameSeq + i) >>> 0,
-          a.mediaMs + i * FRAME_MS,
-          pcm.subarray(off, off + fb),
-          now,
-        );
-      }
-      return;
-    }
-    // Packets shorter than 20 ms (ptime 10): gather contiguous audio into 20 ms frames.
-    const ticks = ((pcm.length / 2) * 48_000) / this.#d.pipelineRateHz;
-    let p = this.#partial;
-    if (p === undefined || p.nextTs !== a.extTs) {
-      p = { buf: Buffer.alloc(0), frameSeq: a.frameSeq, mediaMs: a.mediaMs, nextTs: a.extTs };
-    }
-    p.buf = Buffer.concat([p.buf, pcm]);
-    p.nextTs = a.extTs + ticks;
-    while (p.buf.length >= fb) {
-      this.#push(session, p.frameSeq, p.mediaMs, p.buf.subarray(0, fb), now);
-      p.buf = p.buf.subarray(fb);
-      p.frameSeq = (p.frameSeq + 1) >>> 0;
-      p.mediaMs += FRAME_MS;
-    }
-    this.#partial = p.buf.length === 0 ? undefined : p;
-  }
-
-  #push(session: SessionHandle, seq: number, mediaMs: number, payload: Buffer, now: number): void {
-    this.#stats.framesIn++;
-    this.#d.metrics.framesIn.inc();
-    session.pushFrame({
-      seq,
-      captureTsMs: this.#clientClock.map(mediaMs, now),
-      arrivalTsMs: now,
-      payload,
-      concealed: false,
-    });
   }
 
   #onDataChannel(dc: RTCDataChannel): void {
-    if (dc.label !== EVENTS_CHANNEL || this.#dc !== undefined || this.#closed) {
+    if (this.#closed || !this.#events.adopt(dc)) {
       dc.close();
-      return;
     }
-    this.#dc = dc;
-    this.#on(
-      dc.stateChanged.subscribe((state) => {
-        if (state === 'open') {
-          this.#flushPending();
-        } else if (state === 'closed') {
-          this.#peerGone(1000, 'events channel closed');
-        }
-      }).unSubscribe,
-    );
-    this.#on(dc.onMessage.subscribe((data) => this.#onClientMessage(data)).unSubscribe);
-    if (dc.readyState === 'open') {
-      this.#flushPending();
-    }
-  }
-
-  #flushPending(): void {
-    const queued = this.#pending;
-    this.#pending = [];
-    const dc = this.#dc;
-    for (const text of queued) {
-      dc?.send(text);
-    }
-  }
-
-  #onClientMessage(data: string | Buffer): void {
-    const session = this.#session;
-    if (this.#closed || session === undefined) {
-      return;
-    }
-    const c = this.#d.config;
-    const verdict = this.#rate.take(nowMs());
-    if (verdict !== 'ok') {
-      this.#d.metrics.framesDropped.labels('rate_limited').inc();
-      if (verdict === 'close') {
-        session.end(1008, 'event rate limit exceeded');
-      }
-      return;
-    }
-    if (typeof data !== 'string') {
-      this.sendEvent({
-        type: 'error',
-        code: 'RELAY_ERR_PROTOCOL',
-        message: 'the events channel carries JSON text only; audio goes over RTP',
-      });
-      return;
-    }
-    if (Buffer.byteLength(data) > c.maxEventBytes) {
-      this.sendEvent({
-        type: 'error',
-        code: 'RELAY_ERR_PAYLOAD_TOO_LARGE',
-        message: `event larger than ${c.maxEventBytes} bytes`,
-      });
-      return;
-    }
-    const parsed = parseClientEvent(data);
-    if (!parsed.ok) {
-      this.sendEvent({ type: 'error', code: 'RELAY_ERR_PROTOCOL', message: parsed.message });
-      return;
-    }
-    session.handleClientEvent(parsed.event);
   }
 
   #slow(reason: string): void {
@@ -587,9 +431,8 @@ export class WebRtcPeer implements SessionTransport {
   }
 
   #stopMedia(): void {
-    this.#pending = [];
-    this.#partial = undefined;
-    this.#decoder = undefined;
+    this.#events.clear();
+    this.#audioIn.stop();
     this.#encoder = undefined;
   }
 
@@ -610,7 +453,7 @@ export class WebRtcPeer implements SessionTransport {
         // werift events that already completed
       }
     }
-    this.#dc = undefined;
+    this.#events.detach();
     this.#sender = undefined;
     this.#transceiver = undefined;
     try {

@@ -20,25 +20,11 @@ import type { AdmissionLease, MediaContext, SessionHandle } from '../../ports.js
 import type { CarrierName, CarrierSerializer, InboundEvent, StartEvent } from '../types.js';
 import { isConvertible } from './audio-convert.js';
 import { InboundAudio } from './inbound-audio.js';
-import { CarrierTransport, type CarrierWire } from './carrier-transport.js';
+import { admitDeferred, type DeferredAuth, type ReadyAuth } from './carrier-auth.js';
+import type { CarrierTransport } from './carrier-transport.js';
+import { callTransport, type CarrierWire } from './carrier-transport.js';
+import { callCounters, CallProblems, type CallCounters } from './call-problems.js';
 import type { CallInfo, ResolvedTelephonyOptions } from './options.js';
-
-/** The session's principal and pipeline were settled at the upgrade (a path token). */
-export interface ReadyAuth {
-  kind: 'ready';
-  lease: AdmissionLease;
-}
-
-/** The carrier credential passed; the relay credential comes with the start message. */
-export interface DeferredAuth {
-  kind: 'deferred';
-  /** `?pipeline=` of the upgrade URL, if any. */
-  pipeline: string | undefined;
-  /** The carrier's configured pipeline (before the module default). */
-  carrierPipeline: string | undefined;
-  /** The relay credential for this start, if any (custom `token`, mapping, service token). */
-  credential(start: StartEvent): string | undefined | Promise<string | undefined>;
-}
 
 export interface CarrierCallOptions {
   carrier: CarrierName;
@@ -54,8 +40,6 @@ export interface CarrierCallOptions {
 
 /** Inbound tracks that carry the caller (Twilio and Telnyx name them differently). */
 const CALLER_TRACKS = new Set(['inbound', 'inbound_track']);
-/** Bad-message log lines per call before only counting. */
-const MAX_LOGGED_PROBLEMS = 5;
 
 type Phase = 'waiting-start' | 'authorizing' | 'live' | 'closed';
 
@@ -74,11 +58,9 @@ export class CarrierCall {
   #pending: { ev: InboundEvent; arrivalMs: number }[] = [];
   #startTimer: NodeJS.Timeout | undefined;
   readonly #rate: MessageRateLimiter;
-  #badTokens: number;
-  #badRefill = nowMs();
-  #logged = 0;
+  readonly #problems: CallProblems;
   #lease: AdmissionLease | undefined;
-  readonly #m;
+  readonly #m: CallCounters;
 
   constructor(o: CarrierCallOptions) {
     this.#o = o;
@@ -87,18 +69,8 @@ export class CarrierCall {
     this.#baseLog = o.logger;
     this.#log = o.logger;
     this.#rate = new MessageRateLimiter(this.#s.maxMessagesPerSecond, nowMs());
-    this.#badTokens = this.#s.maxBadMessages;
-    const dropped = o.ctx.metrics.framesDropped;
-    this.#m = {
-      bad: dropped.labels('carrier_bad_message'),
-      reported: dropped.labels('carrier_reported_error'),
-      rate: dropped.labels('carrier_rate_limited'),
-      early: dropped.labels('carrier_media_before_start'),
-      pendingOverflow: dropped.labels('carrier_auth_pending'),
-      duplicate: dropped.labels('carrier_duplicate'),
-      late: dropped.labels('carrier_late'),
-      framesIn: o.ctx.metrics.framesIn,
-    };
+    this.#problems = new CallProblems(this.#s, () => this.#log);
+    this.#m = callCounters(o.ctx.metrics);
     this.#startTimer = setTimeout(() => {
       if (this.#phase === 'waiting-start' || this.#phase === 'authorizing') {
         this.#refuse(
@@ -307,17 +279,8 @@ export class CarrierCall {
   }
 
   async #authorize(auth: DeferredAuth, start: StartEvent): Promise<void> {
-    const token = await auth.credential(start);
-    if (token === undefined || token === '') {
-      throw new RelayError('RELAY_ERR_UNAUTHENTICATED', 'the call carries no relay credential');
-    }
-    const lease = await this.#o.ctx.gate.admit({
-      credential: { kind: 'token', token, source: 'authorization' },
-      pipeline:
-        auth.pipeline ??
-        start.customParameters['pipeline'] ??
-        auth.carrierPipeline ??
-        this.#s.defaultPipeline,
+    const lease = await admitDeferred(this.#o.ctx.gate, auth, start, {
+      defaultPipeline: this.#s.defaultPipeline,
       gone: () => this.#phase !== 'authorizing',
     });
     this.#clearTimer();
@@ -342,24 +305,11 @@ export class CarrierCall {
   }
 
   #createSession(lease: AdmissionLease): void {
-    const ctx = this.#o.ctx;
-    const s = this.#s;
     const config = lease.config;
     const holder: { session?: SessionHandle } = {};
-    const onEvent = s.onEvent;
-    const transport = new CarrierTransport({
-      carrier: this.#o.carrier,
-      serializer: this.#o.serializer,
-      wire: this.#o.wire,
-      metrics: ctx.metrics,
-      pipelineRateHz: config.audio.sampleRateHz,
-      markIntervalMs: s.markIntervalMs,
-      dropAudioAboveBytes: s.backpressure.dropAudioAboveBytes,
-      closeAboveBytes: s.backpressure.closeAboveBytes,
-      maxSlowMs: s.backpressure.maxSlowMs,
-      ...(onEvent === undefined ? {} : { onEvent: (e) => onEvent(this.info, e) }),
-      onSlow: () => holder.session?.end(4008, 'carrier too slow to read audio'),
-    });
+    const transport = callTransport(this.#o, this.info, config.audio.sampleRateHz, () =>
+      holder.session?.end(4008, 'carrier too slow to read audio'),
+    );
     this.#transport = transport;
     this.#lease = lease;
     this.info.sessionId = lease.sessionId;
@@ -405,31 +355,13 @@ export class CarrierCall {
   /** A malformed or unexpected message: counted, logged (a few per call), budgeted. */
   #problem(reason: string): void {
     this.#m.bad.inc();
-    this.#logProblem(reason, false);
-    const now = nowMs();
-    const max = this.#s.maxBadMessages;
-    this.#badTokens = Math.min(
-      max,
-      this.#badTokens + ((now - this.#badRefill) * this.#s.badMessagesPerSecond) / 1000,
-    );
-    this.#badRefill = now;
-    this.#badTokens -= 1;
-    if (this.#badTokens < 0) {
-      this.#log.warn('carrier sent too many malformed messages');
+    if (this.#problems.malformed(reason, nowMs())) {
       this.#fail(1008, 'too many malformed messages');
     }
   }
 
   #logProblem(reason: string, reported: boolean): void {
-    if (this.#logged >= MAX_LOGGED_PROBLEMS) {
-      return;
-    }
-    this.#logged++;
-    if (reported) {
-      this.#log.warn({ reason }, 'carrier reported an error');
-    } else {
-      this.#log.debug({ reason }, 'carrier message rejected');
-    }
+    this.#problems.log(reason, reported);
   }
 
   /** The call cannot go on: end the session (or close the socket) with `code`. */

@@ -15,6 +15,7 @@ import type { Metrics } from '../../../observability/metrics.js';
 import type { SessionTransport } from '../../ports.js';
 import type { CarrierMediaFormat, CarrierName, CarrierSerializer, WireMessage } from '../types.js';
 import { isConvertible, OutboundAudio, type OutboundPiece } from './audio-convert.js';
+import type { CallInfo, ResolvedTelephonyOptions } from './options.js';
 
 /** The connection under a call: a WebSocket or the AudioSocket TCP stream. */
 export interface CarrierWire {
@@ -44,6 +45,34 @@ export interface CarrierTransportOptions {
   onEvent?: (event: ServerEvent) => void;
   /** The carrier does not read its socket. */
   onSlow(): void;
+}
+
+/** The transport of one call, with the telephony module's mark and backpressure settings. */
+export function callTransport(
+  call: {
+    carrier: CarrierName;
+    serializer: CarrierSerializer;
+    wire: CarrierWire;
+    ctx: { metrics: Metrics };
+    settings: ResolvedTelephonyOptions;
+  },
+  info: CallInfo,
+  pipelineRateHz: number,
+  onSlow: () => void,
+): CarrierTransport {
+  const s = call.settings;
+  const onEvent = s.onEvent;
+  return new CarrierTransport({
+    carrier: call.carrier,
+    serializer: call.serializer,
+    wire: call.wire,
+    metrics: call.ctx.metrics,
+    pipelineRateHz,
+    markIntervalMs: s.markIntervalMs,
+    ...s.backpressure,
+    ...(onEvent === undefined ? {} : { onEvent: (e) => onEvent(info, e) }),
+    onSlow,
+  });
 }
 
 /** Marks kept waiting for their ack; older ones are forgotten beyond this. */

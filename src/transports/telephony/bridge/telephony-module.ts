@@ -22,7 +22,8 @@ import type {
 import { CARRIER_ENDPOINTS, carrierForPath } from '../endpoints.js';
 import { createSerializer } from '../serializers.js';
 import type { StartEvent } from '../types.js';
-import { CarrierCall, type DeferredAuth, type ReadyAuth } from './carrier-call.js';
+import type { DeferredAuth, ReadyAuth } from './carrier-auth.js';
+import { CarrierCall } from './carrier-call.js';
 import type { CarrierWire } from './carrier-transport.js';
 import { addressAllowed, gateUpgrade } from './gate.js';
 import {
