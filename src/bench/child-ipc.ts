@@ -86,11 +86,18 @@ export interface BenchChild<I> {
   stop(): Promise<void>;
 }
 
-/** Parent side: spawn `node --expose-gc --import tsx script '<config json>'` and wait for ready. */
-export async function spawnBenchChild<I>(script: string, config: unknown): Promise<BenchChild<I>> {
+/**
+ * Parent side: spawn `node --expose-gc [nodeArgs] --import tsx script '<config json>'` and
+ * wait for ready (`nodeArgs` e.g. `--cpu-prof` to profile the child).
+ */
+export async function spawnBenchChild<I>(
+  script: string,
+  config: unknown,
+  nodeArgs: readonly string[] = [],
+): Promise<BenchChild<I>> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--expose-gc', '--import', 'tsx', script, JSON.stringify(config)],
+    ['--expose-gc', ...nodeArgs, '--import', 'tsx', script, JSON.stringify(config)],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();

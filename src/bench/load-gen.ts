@@ -32,12 +32,19 @@ export interface BenchClient {
 const FRAME_BYTES = 640;
 const HEADER = 12;
 
-/** Open `n` connections (at most `concurrency` handshakes at once); each waits for session.ready. */
+/** A JSON event from the server, as the load generator sees it. */
+export type ServerEventJson = { type?: string } & Record<string, unknown>;
+
+/**
+ * Open `n` connections (at most `concurrency` handshakes at once); each waits for
+ * session.ready. `onEvent` sees every JSON event of every client.
+ */
 export async function openClients(
   target: Target,
   n: number,
   win: Window,
   concurrency = 32,
+  onEvent?: (c: BenchClient, ev: ServerEventJson) => void,
 ): Promise<{ clients: BenchClient[]; failures: number; openMs: number }> {
   const t0 = performance.now();
   const clients: BenchClient[] = [];
@@ -66,7 +73,8 @@ export async function openClients(
           onDownstream(c, data, win);
           return;
         }
-        const ev = JSON.parse(data.toString('utf8')) as { type?: string };
+        const ev = JSON.parse(data.toString('utf8')) as ServerEventJson;
+        onEvent?.(c, ev);
         if (ev.type === 'session.ready') {
           clearTimeout(timer);
           resolve(c);
@@ -153,39 +161,21 @@ export interface StreamerOptions {
 }
 
 /**
- * Sends 20 ms stamped frames from every client, phase-spread over the 20 ms period
- * (client j of a batch of n starts j·20/n ms after the others), on absolute due times.
- * One 1 ms timer loop for all clients: no timer per stream, no worker threads; bounded
- * by framesPerClient or stop().
+ * One 1 ms timer loop for a whole load (no timer per stream): `step` sends what is due
+ * and says whether anything is left; `run` resolves when nothing is, or on stop().
  */
-export class Streamer {
-  readonly #o: StreamerOptions;
-  readonly #clients: BenchClient[] = [];
-  /** How late frames left against their due time (ms): the load generator's own lag. */
-  readonly sendLagMs = new Samples(1 << 14);
-  sent = 0;
+export abstract class SendLoop {
   #timer: NodeJS.Timeout | undefined;
   #done: (() => void) | undefined;
   #stopped = false;
 
-  constructor(o: StreamerOptions) {
-    this.#o = o;
-  }
+  /** Send what is due at `now` (performance.now ms); false once nothing is left to send. */
+  protected abstract step(now: number): boolean;
 
-  add(batch: readonly BenchClient[]): void {
-    const start = performance.now() + 5;
-    batch.forEach((c, j) => {
-      c.k = 0;
-      c.nextDue = start + (j * 20) / batch.length;
-      this.#clients.push(c);
-    });
-  }
-
-  /** Resolves when every client has sent framesPerClient frames, or on stop(). */
   run(): Promise<void> {
     return new Promise<void>((resolve) => {
       this.#done = resolve;
-      this.#step();
+      this.#loop();
     });
   }
 
@@ -198,12 +188,51 @@ export class Streamer {
     this.#done?.();
   }
 
-  readonly #step = (): void => {
+  readonly #loop = (): void => {
     this.#timer = undefined;
+    const pending = this.step(performance.now());
+    if (this.#stopped) {
+      return;
+    }
+    if (!pending) {
+      this.#done?.();
+      return;
+    }
+    this.#timer = setTimeout(this.#loop, 1);
+  };
+}
+
+/**
+ * Sends 20 ms stamped frames from every client, phase-spread over the 20 ms period
+ * (client j of a batch of n starts j·20/n ms after the others), on absolute due times.
+ * One 1 ms timer loop for all clients: no timer per stream, no worker threads; bounded
+ * by framesPerClient or stop().
+ */
+export class Streamer extends SendLoop {
+  readonly #o: StreamerOptions;
+  readonly #clients: BenchClient[] = [];
+  /** How late frames left against their due time (ms): the load generator's own lag. */
+  readonly sendLagMs = new Samples(1 << 14);
+  sent = 0;
+
+  constructor(o: StreamerOptions) {
+    super();
+    this.#o = o;
+  }
+
+  add(batch: readonly BenchClient[]): void {
+    const start = performance.now() + 5;
+    batch.forEach((c, j) => {
+      c.k = 0;
+      c.nextDue = start + (j * 20) / batch.length;
+      this.#clients.push(c);
+    });
+  }
+
+  protected step(now: number): boolean {
     const limit = this.#o.framesPerClient ?? Infinity;
     const warm = this.#o.warmupFrames ?? 0;
     let pending = false;
-    const now = performance.now();
     for (const c of this.#clients) {
       while (c.k < limit && c.nextDue <= now) {
         if (c.ws.readyState === WebSocket.OPEN) {
@@ -230,15 +259,8 @@ export class Streamer {
         pending = true;
       }
     }
-    if (this.#stopped) {
-      return;
-    }
-    if (!pending) {
-      this.#done?.();
-      return;
-    }
-    this.#timer = setTimeout(this.#step, 1);
-  };
+    return pending;
+  }
 }
 
 /** Downstream cadence: per client, lateness = (arrival − offset) − its median; pooled (ms). */

@@ -10,6 +10,8 @@ import { benchMemory } from './memory.js';
 import { benchPipelineCost } from './pipeline-cost.js';
 import { markdown, type BenchResults } from './report.js';
 import { startBenchEnv } from './setup.js';
+import { benchImpaired, benchSoak, benchUplink } from './uplink.js';
+import { startUplinkEnv } from './uplink-env.js';
 import { benchTurnDetection } from './turn-detection/index.js';
 
 /** Sizes of one run: `--smoke` (CI, < 1 min) or the full run (~10 min on 2 cores). */
@@ -28,6 +30,14 @@ const PLANS = {
     memory: { steps: [0, 20, 40], settleMs: 400 },
     gateway: { streams: 20, rounds: 1, concurrency: 4, spec: { warmupMs: 400, measureMs: 800 } },
     pipelineCost: { sessions: 20, seconds: 1.5 },
+    uplink: {
+      sizes: [10],
+      rounds: 1,
+      warmupMs: 500,
+      measureMs: 1500,
+    },
+    impaired: { streams: 2, seconds: 3 },
+    soak: { streams: 20, seconds: 20 },
   },
   full: {
     rounds: 5,
@@ -43,10 +53,21 @@ const PLANS = {
     memory: { steps: [0, 100, 200, 300, 400], settleMs: 1500 },
     gateway: { streams: 100, rounds: 5, concurrency: 8, spec: { warmupMs: 800, measureMs: 2000 } },
     pipelineCost: { sessions: 200, seconds: 10 },
+    uplink: {
+      sizes: [100, 200, 300],
+      rounds: 3,
+      warmupMs: 3000,
+      measureMs: 20_000,
+    },
+    impaired: { streams: 20, seconds: 12 },
+    soak: { streams: 150, seconds: 300 },
   },
 };
 
+/** Sections run by default; `soak` (5 minutes) only when asked for with --only. */
 const SECTIONS = [
+  'uplink',
+  'impaired',
   'frame',
   'capacity',
   'first-audio',
@@ -56,11 +77,15 @@ const SECTIONS = [
   'jitter',
   'turn-detection',
 ];
+const EXTRA_SECTIONS = ['soak'];
 
 /**
- * npm run bench [-- --smoke] [--out DIR] [--only frame,capacity,…]: runs the benchmarks,
+ * npm run bench [-- --smoke] [--out DIR] [--only uplink,frame,capacity,…]: runs the benchmarks,
  * prints a Markdown table and writes bench.json + bench.md to DIR (bench-results/).
- * Progress goes to stderr.
+ * `--only soak` (or `npm run soak`) runs the 5-minute soak; `--profile-relay DIR` writes a
+ * V8 CPU profile of the uplink relay process to DIR; `--streams 200[,300]`, `--rounds N`
+ * and `--seconds S` override the uplink sizes, rounds and window (and the soak's streams
+ * and length). Progress goes to stderr.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -69,15 +94,43 @@ async function main(): Promise<void> {
       smoke: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench-results' },
       only: { type: 'string' },
+      'profile-relay': { type: 'string' },
+      streams: { type: 'string' },
+      rounds: { type: 'string' },
+      seconds: { type: 'string' },
     },
   });
   const only = new Set((values.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()));
   for (const s of only) {
-    if (!SECTIONS.includes(s)) {
-      throw new Error(`unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
+    if (!SECTIONS.includes(s) && !EXTRA_SECTIONS.includes(s)) {
+      throw new Error(
+        `unknown section "${s}" (sections: ${[...SECTIONS, ...EXTRA_SECTIONS].join(', ')})`,
+      );
     }
   }
-  const plan = values.smoke ? PLANS.smoke : PLANS.full;
+  const plan = structuredClone(values.smoke ? PLANS.smoke : PLANS.full);
+  // Overrides for the uplink and soak sections (e.g. one size while profiling).
+  const num = (v: string | undefined, what: string): number | undefined => {
+    if (v === undefined) {
+      return undefined;
+    }
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) {
+      throw new Error(`--${what} must be a positive number, got "${v}"`);
+    }
+    return n;
+  };
+  const sizes = values.streams?.split(',').map((v) => num(v, 'streams') ?? 0);
+  const seconds = num(values.seconds, 'seconds');
+  if (sizes !== undefined) {
+    plan.uplink.sizes = sizes;
+    plan.soak.streams = sizes[0] ?? plan.soak.streams;
+  }
+  plan.uplink.rounds = num(values.rounds, 'rounds') ?? plan.uplink.rounds;
+  if (seconds !== undefined) {
+    plan.uplink.measureMs = seconds * 1000;
+    plan.soak.seconds = seconds;
+  }
   const log = (line: string): void => console.error(line);
   const started = Date.now();
   const results: BenchResults = {
@@ -87,6 +140,33 @@ async function main(): Promise<void> {
     loadAvgAtStart: loadavg(),
     rounds: plan.rounds,
   };
+
+  if (only.has('uplink') || only.has('impaired') || only.has('soak')) {
+    const profileDir = values['profile-relay'];
+    const uplinkEnv = await startUplinkEnv(
+      profileDir === undefined
+        ? {}
+        : { relayNodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] },
+    );
+    try {
+      if (only.has('uplink')) {
+        log('uplink: speech-like load, relay vs bare forwarder (interleaved rounds)');
+        results.uplink = await benchUplink(uplinkEnv, plan.uplink, log);
+        results.uplinkRounds = plan.uplink.rounds;
+      }
+      if (only.has('impaired')) {
+        log('impaired profiles through the relay, against the in-order oracle');
+        results.impaired = await benchImpaired(uplinkEnv, plan.impaired, log);
+      }
+      if (only.has('soak')) {
+        log(`soak: ${plan.soak.streams} speech-like streams for ${plan.soak.seconds} s`);
+        results.soak = await benchSoak(uplinkEnv, plan.soak, log);
+        results.soak.loadAvg = loadavg();
+      }
+    } finally {
+      await uplinkEnv.close();
+    }
+  }
 
   const needsEnv = ['frame', 'capacity', 'first-audio', 'memory', 'gateway'].some((s) =>
     only.has(s),

@@ -19,10 +19,16 @@ export interface RelayChildInfo {
   gatewayUrl: string;
 }
 
-/** Sum over every label set of a prom-client counter. */
-async function sum(counter: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> {
+interface CounterLike {
+  get(): Promise<{ values: { value: number; labels: Partial<Record<string, string | number>> }[] }>;
+}
+
+/** Sum over every label set of a prom-client counter (or those whose `label` is `value`). */
+async function sum(counter: CounterLike, label?: string, value?: string): Promise<number> {
   const m = await counter.get();
-  return m.values.reduce((a, v) => a + v.value, 0);
+  return m.values
+    .filter((v) => label === undefined || v.labels[label] === value)
+    .reduce((a, v) => a + v.value, 0);
 }
 
 async function main(): Promise<void> {
@@ -54,6 +60,9 @@ async function main(): Promise<void> {
       framesIn: await sum(m.framesIn),
       framesOut: await sum(m.framesOut),
       framesDropped: await sum(m.framesDropped),
+      sttBackpressure: await sum(m.framesDropped, 'reason', 'stt_backpressure'),
+      sttUnavailable: await sum(m.framesDropped, 'reason', 'stt_unavailable'),
+      budgetCancels: await sum(m.budgetExceeded, 'stage', 'stt'),
       jitterLate: await sum(m.jitterFrames),
     }),
     () => relay.close(),

@@ -13,6 +13,8 @@ import type { MemoryArmResult } from './memory.js';
 import type { PipelineCostResult } from './pipeline-cost.js';
 import type { ArmSummary } from './rounds.js';
 import { fmt, fmtSpread } from './stats.js';
+import type { ImpairedRow, SoakResult, UplinkResult } from './uplink.js';
+import { impairedMarkdown, soakMarkdown, uplinkMarkdown } from './uplink-report.js';
 
 export interface BenchResults {
   machine: string;
@@ -30,6 +32,10 @@ export interface BenchResults {
   jitterTarget?: JitterTargetRow[];
   jitterReplay?: string;
   turnDetection?: TurnDetectionResult;
+  uplink?: UplinkResult;
+  uplinkRounds?: number;
+  impaired?: ImpairedRow[];
+  soak?: SoakResult;
 }
 
 const pct = (v: number): string => fmt(v * 100, 0);
@@ -73,6 +79,15 @@ export function markdown(r: BenchResults): string {
     'Cells "m (a–b)": median of the round values (min–max over rounds).',
     '',
   ];
+  if (r.uplink !== undefined) {
+    md.push(...uplinkMarkdown(r.uplink, r.uplinkRounds ?? r.rounds));
+  }
+  if (r.impaired !== undefined) {
+    md.push(...impairedMarkdown(r.impaired));
+  }
+  if (r.soak !== undefined) {
+    md.push(...soakMarkdown(r.soak));
+  }
   if (r.frameLatency !== undefined) {
     md.push(
       `### Relay-added frame latency (${r.rounds} interleaved rounds per level)`,

@@ -58,7 +58,8 @@ export interface RoundResult {
 
 let nextRound = 1;
 
-function cpuTimes(): { busy: number; total: number } {
+/** Busy and total CPU time of the whole machine (all cores), ms. */
+export function cpuTimes(): { busy: number; total: number } {
   let busy = 0;
   let total = 0;
   for (const c of cpus()) {
@@ -69,7 +70,38 @@ function cpuTimes(): { busy: number; total: number } {
   return { busy, total };
 }
 
-async function waitSessionsClosed(child: BenchChild<unknown>, timeoutMs = 5_000): Promise<void> {
+/** One edge of a measurement window: the process's stats, the sim engine's CPU, the box's. */
+export interface WindowEdge {
+  stats: ChildStats;
+  simUs: number;
+  box: { busy: number; total: number };
+  atMs: number;
+}
+
+export async function windowEdge(child: BenchChild<unknown>, simPid: number): Promise<WindowEdge> {
+  const stats = await child.stats();
+  const simUs = await procCpuUs(simPid);
+  return { stats, simUs, box: cpuTimes(), atMs: performance.now() };
+}
+
+/** CPU shares over a window: the process, the sim engine (of one core), the box (all cores). */
+export function windowShares(
+  a: WindowEdge,
+  b: WindowEdge,
+): { cpuShare: number; simCpuShare: number; boxBusy: number } {
+  const wallUs = (b.atMs - a.atMs) * 1000;
+  return {
+    cpuShare: (b.stats.cpuUs - a.stats.cpuUs) / wallUs,
+    simCpuShare: (b.simUs - a.simUs) / wallUs,
+    boxBusy: (b.box.busy - a.box.busy) / Math.max(1, b.box.total - a.box.total),
+  };
+}
+
+/** Wait (bounded) until the forwarding process reports no open session. */
+export async function waitSessionsClosed(
+  child: BenchChild<unknown>,
+  timeoutMs = 5_000,
+): Promise<void> {
   const until = performance.now() + timeoutMs;
   while (performance.now() < until) {
     if (((await child.stats()).extra['sessions'] ?? 0) === 0) {
@@ -106,17 +138,11 @@ export async function runRound(env: BenchEnv, arm: Arm, spec: RoundSpec): Promis
   await arm.background?.start();
   const running = streamer.run();
   await sleep(spec.warmupMs);
-  const s0: ChildStats = await arm.child.stats();
-  const sim0 = await procCpuUs(env.sim.pid);
-  const box0 = cpuTimes();
-  const t0 = performance.now();
+  const w0 = await windowEdge(arm.child, env.sim.pid);
   win.measuring = true;
   await running;
   win.measuring = false;
-  const t1 = performance.now();
-  const s1 = await arm.child.stats();
-  const sim1 = await procCpuUs(env.sim.pid);
-  const box1 = cpuTimes();
+  const w1 = await windowEdge(arm.child, env.sim.pid);
   await arm.background?.stop();
   const drainUntil = performance.now() + 2_000;
   for (;;) {
@@ -131,7 +157,6 @@ export async function runRound(env: BenchEnv, arm: Arm, spec: RoundSpec): Promis
   const late = downstreamLateness(clients);
   await closeClients(clients);
   await waitSessionsClosed(arm.child);
-  const wallUs = (t1 - t0) * 1000;
   return {
     arm: arm.name,
     round,
@@ -147,9 +172,7 @@ export async function runRound(env: BenchEnv, arm: Arm, spec: RoundSpec): Promis
     downGaps: clients.reduce((a, c) => a + c.downGaps, 0),
     downLatenessP99Ms: summarize(late).p99,
     serverDropped: (after.extra['framesDropped'] ?? 0) - (before.extra['framesDropped'] ?? 0),
-    cpuShare: (s1.cpuUs - s0.cpuUs) / wallUs,
-    simCpuShare: (sim1 - sim0) / wallUs,
-    boxBusy: (box1.busy - box0.busy) / Math.max(1, box1.total - box0.total),
+    ...windowShares(w0, w1),
     sendLagP99Ms: summarize(streamer.sendLagMs).p99,
   };
 }

@@ -6,6 +6,75 @@ import { stageProtos } from '../grpc/protos.js';
 import { readStamp } from './stamp.js';
 import { Samples } from './stats.js';
 
+/** One frame of a traced round: where it came from and when it was sent and received. */
+export interface TracedFrame {
+  stream: number;
+  seq: number;
+  sendNs: bigint;
+  recvNs: bigint;
+}
+
+/**
+ * Counts the stamped frames an STT stage receives, per round: frames stamped with another
+ * round are foreign. Per stream it notes frames that came out of order (a seq not above
+ * the last one) and, with `trace`, every frame's send and receive time.
+ */
+export class StampCounter {
+  /** Latencies (µs) of measured frames of the current round. */
+  readonly latUs = new Samples(1 << 16);
+  #round = -1;
+  #lastSeq = new Map<number, number>();
+  #trace: TracedFrame[] | undefined;
+  received = 0;
+  concealed = 0;
+  foreign = 0;
+  outOfOrder = 0;
+
+  /** Start counting for round `round`; `trace` keeps every frame (bounded by the caller's round). */
+  beginRound(round: number, trace = false): void {
+    this.#round = round;
+    this.latUs.clear();
+    this.#lastSeq.clear();
+    this.#trace = trace ? [] : undefined;
+    this.received = 0;
+    this.concealed = 0;
+    this.foreign = 0;
+    this.outOfOrder = 0;
+  }
+
+  /** The frames of a traced round (empty when the round was not traced). */
+  trace(): readonly TracedFrame[] {
+    return this.#trace ?? [];
+  }
+
+  audio(chunk: { audio: Buffer; concealed: boolean; seq: number }): void {
+    const now = process.hrtime.bigint();
+    if (chunk.concealed) {
+      this.concealed++;
+      return;
+    }
+    const st = readStamp(chunk.audio);
+    if (st === undefined) {
+      return;
+    }
+    if (st.round !== this.#round) {
+      this.foreign++;
+      return;
+    }
+    this.received++;
+    const last = this.#lastSeq.get(st.stream);
+    if (last !== undefined && chunk.seq <= last) {
+      this.outOfOrder++;
+    } else {
+      this.#lastSeq.set(st.stream, chunk.seq);
+    }
+    this.#trace?.push({ stream: st.stream, seq: chunk.seq, sendNs: st.ns, recvNs: now });
+    if (st.measured) {
+      this.latUs.push(Number(now - st.ns) / 1000);
+    }
+  }
+}
+
 /**
  * The benchmark's STT stage: a real gRPC SpeechToText server (run in its own process by
  * sink-child.ts). For every audio chunk it reads the hrtime stamp the client wrote into
@@ -17,12 +86,7 @@ import { Samples } from './stats.js';
 export class StampSink {
   readonly address: string;
   readonly #server: Server;
-  /** Latencies (µs) of measured frames of the current round. */
-  readonly latUs = new Samples(1 << 16);
-  #round = -1;
-  received = 0;
-  concealed = 0;
-  foreign = 0;
+  readonly counter = new StampCounter();
   streams = 0;
 
   private constructor(server: Server, address: string) {
@@ -49,11 +113,23 @@ export class StampSink {
 
   /** Start counting for round `round` (frames stamped with another round are foreign). */
   beginRound(round: number): void {
-    this.#round = round;
-    this.latUs.clear();
-    this.received = 0;
-    this.concealed = 0;
-    this.foreign = 0;
+    this.counter.beginRound(round);
+  }
+
+  get latUs(): Samples {
+    return this.counter.latUs;
+  }
+
+  get received(): number {
+    return this.counter.received;
+  }
+
+  get concealed(): number {
+    return this.counter.concealed;
+  }
+
+  get foreign(): number {
+    return this.counter.foreign;
   }
 
   handle(call: ServerDuplexStream<RecognizeRequest__Output, RecognizeResponse>): void {
@@ -68,23 +144,7 @@ export class StampSink {
     };
     call.on('data', (req: RecognizeRequest__Output) => {
       if (req.kind === 'audio' && req.audio != null) {
-        const now = process.hrtime.bigint();
-        if (req.audio.concealed) {
-          this.concealed++;
-          return;
-        }
-        const st = readStamp(req.audio.audio);
-        if (st === undefined) {
-          return;
-        }
-        if (st.round !== this.#round) {
-          this.foreign++;
-          return;
-        }
-        this.received++;
-        if (st.measured) {
-          this.latUs.push(Number(now - st.ns) / 1000);
-        }
+        this.counter.audio(req.audio);
       } else if (req.kind === 'config') {
         requestId = req.requestId;
         call.write({

@@ -134,6 +134,11 @@ export class WeriftClient {
 
   constructor() {
     this.pc = new RTCPeerConnection({
+      // One ICE transport for the audio and the data channel, as a browser ends up with.
+      // With werift's default ("max-compat") the data channel gets its own transport, and
+      // when the bundled answer moves it onto the audio one, werift 0.24 drops the old
+      // transport without closing it: its UDP sockets stay open after pc.close().
+      bundlePolicy: 'max-bundle',
       iceServers: [],
       iceUseIpv6: false,
       iceAdditionalHostAddresses: ['127.0.0.1'],

@@ -1,0 +1,105 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SimProfileOverrides } from '../engines/sim/profiles.js';
+import { TEST_ADMIN_KEY, TEST_JWT_SECRET, testToken } from '../testing/relay-harness.js';
+import { spawnBenchChild, type BenchChild } from './child-ipc.js';
+import type { ForwarderChildConfig } from './forwarder-child.js';
+import type { Target } from './load-gen.js';
+import type { RelayChildConfig, RelayChildInfo } from './relay-child.js';
+import { spawnSpeechSink, type SpeechSinkHandle } from './speech-sink-child.js';
+
+/** The sim stage latencies of the uplink benchmark: those of the repository's sim pipeline. */
+export const SPEECH_SIM_PROFILE: SimProfileOverrides = {
+  stt: { finalDelayMs: 100, partialCadenceMs: 200, endpointSilenceMs: 500 },
+  llm: { ttftMs: 200, interTokenMs: 20 },
+  tts: { firstAudioMs: 100, realTimeFactor: 0.2 },
+};
+
+/** STT endpoint silence and the per-session audio budget (the relay's default 10 s). */
+export const SPEECH_SILENCE_MS = 500;
+const BUFFER_SECONDS = 10;
+export const MAX_PENDING_FRAMES = (BUFFER_SECONDS * 1000) / 20;
+
+function speechPipeline(sim: string): string {
+  return `name: speech
+audio: { sampleRateHz: 16000 }
+stages:
+  stt: { endpoints: ["${sim}"], budgetMs: 1500, onBudgetExceeded: cancel, interimResults: true, endpointing: { silenceMs: ${SPEECH_SILENCE_MS} } }
+  llm: { endpoints: ["${sim}"], budgetMs: 2000, onBudgetExceeded: cancel }
+  tts: { endpoints: ["${sim}"], budgetMs: 1000, onBudgetExceeded: cancel }
+output: { leadMs: 60 }
+uplink: { bufferSeconds: ${BUFFER_SECONDS} }
+`;
+}
+
+const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
+
+/**
+ * The uplink benchmark's processes: one sim engine (STT + LLM + TTS, counting what its
+ * STT receives), the relay with the `speech` pipeline on it, and the bare forwarder to
+ * the same STT. Each in its own process, all on 127.0.0.1.
+ */
+export interface UplinkEnv {
+  sink: SpeechSinkHandle;
+  relay: BenchChild<RelayChildInfo>;
+  forwarder: BenchChild<{ address: string }>;
+  relayTarget: Target;
+  forwarderTarget: Target;
+  close(): Promise<void>;
+}
+
+export interface UplinkEnvOptions {
+  /** Extra node flags for the relay process (e.g. --cpu-prof). */
+  relayNodeArgs?: readonly string[];
+}
+
+export async function startUplinkEnv(o: UplinkEnvOptions = {}): Promise<UplinkEnv> {
+  const dir = await mkdtemp(join(tmpdir(), 'vr-uplink-'));
+  const cleanups: (() => Promise<void>)[] = [() => rm(dir, { recursive: true, force: true })];
+  const closeAll = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) {
+      await c().catch(() => undefined);
+    }
+  };
+  try {
+    const sink = await spawnSpeechSink(SPEECH_SIM_PROFILE);
+    cleanups.push(() => sink.stop());
+    const pipelines = join(dir, 'pipelines');
+    await mkdir(pipelines);
+    await writeFile(join(pipelines, 'speech.yaml'), speechPipeline(sink.address));
+    const relay = await spawnBenchChild<RelayChildInfo>(
+      here('./relay-child.ts'),
+      {
+        pipelinesDir: pipelines,
+        jwtSecret: TEST_JWT_SECRET,
+        adminKey: TEST_ADMIN_KEY,
+      } satisfies RelayChildConfig,
+      o.relayNodeArgs,
+    );
+    cleanups.push(() => relay.stop());
+    const forwarder = await spawnBenchChild<{ address: string }>(here('./forwarder-child.ts'), {
+      sttAddress: sink.address,
+      maxPendingFrames: MAX_PENDING_FRAMES,
+      sampleRateHz: 16_000,
+      silenceMs: SPEECH_SILENCE_MS,
+    } satisfies ForwarderChildConfig);
+    cleanups.push(() => forwarder.stop());
+    const token = await testToken({ expiresInSec: 4 * 3600, pipelines: '*' });
+    return {
+      sink,
+      relay,
+      forwarder,
+      relayTarget: {
+        url: `ws://${relay.info.mediaAddress}/v1/sessions?pipeline=speech`,
+        headers: { authorization: `Bearer ${token}` },
+      },
+      forwarderTarget: { url: `ws://${forwarder.info.address}/`, headers: {} },
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

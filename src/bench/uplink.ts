@@ -1,0 +1,516 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UPLINK_PROFILES, type ImpairmentProfile } from '../testing/impairment.js';
+import type { BenchChild } from './child-ipc.js';
+import { closeClients, openClients, type Target, type Window } from './load-gen.js';
+import { waitSessionsClosed, windowEdge, windowShares } from './rounds.js';
+import { BURSTY_ARRIVAL, logEvents, SpeechStreamer, type SpeechClientLog } from './speech-load.js';
+import type { TraceRow } from './speech-sink-child.js';
+import { quantile, spread, summarize, type Spread, type Summary } from './stats.js';
+import type { UplinkEnv } from './uplink-env.js';
+
+export interface UplinkArm {
+  name: 'relay' | 'forwarder';
+  target: Target;
+  child: BenchChild<unknown>;
+}
+
+export interface UplinkRoundSpec {
+  streams: number;
+  warmupMs: number;
+  measureMs: number;
+  arrival: ImpairmentProfile;
+  seed: number;
+  /** Keep every frame's send and receive time (impaired profiles). */
+  trace?: boolean;
+}
+
+export interface UplinkRound {
+  arm: string;
+  streams: number;
+  openFailures: number;
+  utterances: number;
+  sent: number;
+  /** Frames the forwarding process received from its clients (whole round). */
+  received: number;
+  /** Frames the STT stage received (whole round, counted at the engine). */
+  toStt: number;
+  /** toStt ÷ received. */
+  ratio: number;
+  /** Frames the process counted as dropped (relay: every reason). */
+  dropped: number;
+  sttBackpressure: number;
+  /** Process CPU per frame received in the window, µs. */
+  cpuUsPerFrame: number;
+  cpuShare: number;
+  simCpuShare: number;
+  boxBusy: number;
+  /** Client send → STT receive, µs (measured frames). */
+  up: Summary;
+  outOfOrder: number;
+  budgetCancels: number;
+  turns: number;
+  audioDroppedErrors: number;
+  sendLagP99Ms: number;
+  logs: SpeechClientLog[];
+  startedAtMs: number;
+  trace?: TraceRow[];
+  oracle?: ReturnType<SpeechStreamer['oracle']>;
+  frames: number;
+}
+
+let nextRound = 0x4000;
+
+const stat = (s: { extra: Record<string, number> }, k: string): number => s.extra[k] ?? 0;
+
+/** One round of one arm: speech-like streams on an impaired schedule, counted end to end. */
+export async function uplinkRound(
+  env: UplinkEnv,
+  arm: UplinkArm,
+  spec: UplinkRoundSpec,
+): Promise<UplinkRound> {
+  const round = nextRound++ & 0xffff;
+  const win: Window = { measuring: false };
+  const logs: SpeechClientLog[] = [];
+  const opened = await openClients(arm.target, spec.streams, win, 32, logEvents(logs));
+  await env.sink.begin(round, spec.trace === true);
+  const frames = Math.round((spec.warmupMs + spec.measureMs) / 20);
+  const streamer = new SpeechStreamer(
+    {
+      round,
+      frames,
+      warmupFrames: Math.round(spec.warmupMs / 20),
+      arrival: spec.arrival,
+      seed: spec.seed,
+    },
+    opened.clients,
+  );
+  const before = await arm.child.stats();
+  const startedAtMs = performance.now();
+  const running = streamer.run();
+  await Promise.race([running, sleep(spec.warmupMs)]);
+  const w0 = await windowEdge(arm.child, env.sink.pid);
+  win.measuring = true;
+  await running;
+  win.measuring = false;
+  const w1 = await windowEdge(arm.child, env.sink.pid);
+  const s0 = w0.stats;
+  const s1 = w1.stats;
+  // Drain: until the STT has every frame the process passed on, or nothing moves for 1 s.
+  const expected = stat(s1, 'framesIn') - stat(before, 'framesIn');
+  let last = -1;
+  let lastChange = performance.now();
+  for (const until = performance.now() + 10_000; performance.now() < until;) {
+    const n = (await env.sink.counts()).received;
+    if (n >= expected) {
+      break;
+    }
+    if (n !== last) {
+      last = n;
+      lastChange = performance.now();
+    } else if (performance.now() - lastChange > 1_000) {
+      break;
+    }
+    await sleep(50);
+  }
+  const after = await arm.child.stats();
+  const counts = await env.sink.counts();
+  const up = await env.sink.latency();
+  const trace = spec.trace === true ? await env.sink.trace() : undefined;
+  await closeClients(opened.clients);
+  await waitSessionsClosed(arm.child);
+  const received = stat(after, 'framesIn') - stat(before, 'framesIn');
+  const windowFrames = stat(s1, 'framesIn') - stat(s0, 'framesIn');
+  const total = (f: (l: SpeechClientLog) => number): number =>
+    logs.reduce((a, l) => a + (l === undefined ? 0 : f(l)), 0);
+  const result: UplinkRound = {
+    arm: arm.name,
+    streams: opened.clients.length,
+    openFailures: opened.failures,
+    utterances: streamer.utterances,
+    sent: streamer.sent,
+    received,
+    toStt: counts.received,
+    ratio: received === 0 ? NaN : counts.received / received,
+    dropped: stat(after, 'framesDropped') - stat(before, 'framesDropped'),
+    sttBackpressure: stat(after, 'sttBackpressure') - stat(before, 'sttBackpressure'),
+    cpuUsPerFrame: windowFrames === 0 ? NaN : (s1.cpuUs - s0.cpuUs) / windowFrames,
+    ...windowShares(w0, w1),
+    up,
+    outOfOrder: counts.outOfOrder,
+    budgetCancels: total((l) => l.budgetCancels.filter((b) => b.stage === 'stt').length),
+    turns: total((l) => l.turns),
+    audioDroppedErrors: total((l) => l.errors.get('RELAY_ERR_AUDIO_DROPPED') ?? 0),
+    sendLagP99Ms: summarize(streamer.sendLagMs).p99,
+    logs,
+    startedAtMs,
+    frames,
+  };
+  if (trace !== undefined) {
+    result.trace = trace;
+    result.oracle = streamer.oracle();
+  }
+  return result;
+}
+
+export interface UplinkArmSummary {
+  arm: string;
+  rounds: number;
+  received: number;
+  toStt: number;
+  /** Pooled toStt ÷ received over the rounds, and the round values. */
+  ratio: number;
+  roundRatios: Spread;
+  sttBackpressure: number;
+  dropped: number;
+  cpuUsPerFrame: Spread;
+  cpuShare: Spread;
+  simCpuShare: Spread;
+  boxBusy: Spread;
+  p50Us: Spread;
+  p99Us: Spread;
+  utterances: number;
+  budgetCancels: number;
+  turns: number;
+  audioDroppedErrors: number;
+  outOfOrder: number;
+  sendLagP99Ms: Spread;
+  openFailures: number;
+}
+
+function summarizeUplink(rs: readonly UplinkRound[]): UplinkArmSummary {
+  const sum = (f: (r: UplinkRound) => number): number => rs.reduce((a, r) => a + f(r), 0);
+  const received = sum((r) => r.received);
+  const toStt = sum((r) => r.toStt);
+  return {
+    arm: rs[0]?.arm ?? '',
+    rounds: rs.length,
+    received,
+    toStt,
+    ratio: received === 0 ? NaN : toStt / received,
+    roundRatios: spread(rs.map((r) => r.ratio)),
+    sttBackpressure: sum((r) => r.sttBackpressure),
+    dropped: sum((r) => r.dropped),
+    cpuUsPerFrame: spread(rs.map((r) => r.cpuUsPerFrame)),
+    cpuShare: spread(rs.map((r) => r.cpuShare)),
+    simCpuShare: spread(rs.map((r) => r.simCpuShare)),
+    boxBusy: spread(rs.map((r) => r.boxBusy)),
+    p50Us: spread(rs.map((r) => r.up.p50)),
+    p99Us: spread(rs.map((r) => r.up.p99)),
+    utterances: sum((r) => r.utterances),
+    budgetCancels: sum((r) => r.budgetCancels),
+    turns: sum((r) => r.turns),
+    audioDroppedErrors: sum((r) => r.audioDroppedErrors),
+    outOfOrder: sum((r) => r.outOfOrder),
+    sendLagP99Ms: spread(rs.map((r) => r.sendLagP99Ms)),
+    openFailures: sum((r) => r.openFailures),
+  };
+}
+
+export interface UplinkLevel {
+  streams: number;
+  relay: UplinkArmSummary;
+  forwarder: UplinkArmSummary;
+  /** Relay ÷ forwarder CPU per frame, per round pair. */
+  cpuRatio: Spread;
+}
+
+export interface UplinkPlan {
+  sizes: readonly number[];
+  rounds: number;
+  warmupMs: number;
+  measureMs: number;
+}
+
+export interface UplinkResult {
+  arrival: string;
+  measureS: number;
+  levels: UplinkLevel[];
+}
+
+/** The uplink benchmark: relay against the bare forwarder per size, then the impaired profiles. */
+export async function benchUplink(
+  env: UplinkEnv,
+  plan: UplinkPlan,
+  log: (line: string) => void,
+): Promise<UplinkResult> {
+  const arms: UplinkArm[] = [
+    { name: 'relay', target: env.relayTarget, child: env.relay },
+    { name: 'forwarder', target: env.forwarderTarget, child: env.forwarder },
+  ];
+  const levels: UplinkLevel[] = [];
+  for (const streams of plan.sizes) {
+    const out = new Map<string, UplinkRound[]>([
+      ['relay', []],
+      ['forwarder', []],
+    ]);
+    for (let r = 0; r < plan.rounds; r++) {
+      const order = r % 2 === 0 ? arms : [...arms].reverse();
+      for (const arm of order) {
+        const res = await uplinkRound(env, arm, {
+          streams,
+          warmupMs: plan.warmupMs,
+          measureMs: plan.measureMs,
+          arrival: BURSTY_ARRIVAL,
+          seed: 1000 + r,
+        });
+        out.get(arm.name)?.push(res);
+        log(
+          `  uplink ${streams} streams, round ${r + 1}/${plan.rounds}, ${arm.name}: ` +
+            `to STT ${res.toStt}/${res.received} (${(res.ratio * 100).toFixed(2)} %), ` +
+            `${res.cpuUsPerFrame.toFixed(1)} µs CPU/frame, cpu ${(res.cpuShare * 100).toFixed(0)} %, ` +
+            `stt cancels ${res.budgetCancels}/${res.utterances}, p99 ${(res.up.p99 / 1000).toFixed(1)} ms`,
+        );
+      }
+    }
+    const rel = out.get('relay') ?? [];
+    const fwd = out.get('forwarder') ?? [];
+    levels.push({
+      streams,
+      relay: summarizeUplink(rel),
+      forwarder: summarizeUplink(fwd),
+      cpuRatio: spread(rel.map((r, i) => r.cpuUsPerFrame / (fwd[i]?.cpuUsPerFrame ?? NaN))),
+    });
+  }
+  return {
+    arrival: describeArrival(BURSTY_ARRIVAL),
+    measureS: plan.measureMs / 1000,
+    levels,
+  };
+}
+
+export function describeArrival(p: ImpairmentProfile): string {
+  const b = p.burst;
+  return (
+    `every ${b?.everyMs ?? 0} ms, ${b?.lengthMs ?? 0} ms of frames held and sent at once; ` +
+    `uniform 0–${p.jitterMs ?? 0} ms jitter`
+  );
+}
+
+export interface ImpairedRow {
+  profile: string;
+  streams: number;
+  /** Frames sent at least once (not truly lost). */
+  expected: number;
+  /** Of those, never delivered to STT. */
+  missing: number;
+  outOfOrder: number;
+  duplicatesAtStt: number;
+  /** Delivery to STT minus the in-order, unimpaired delivery of the same frame (ms). */
+  addedP50Ms: number;
+  addedP99Ms: number;
+  addedMaxMs: number;
+  /** Delivery minus the earliest in-order delivery the arrival allowed (the relay's own wait), ms. */
+  holdP50Ms: number;
+  holdP99Ms: number;
+  cancels: number;
+  utterances: number;
+}
+
+/**
+ * Each acceptance profile of the impairment harness through the relay, frames traced at the
+ * STT. Oracle: the in-order run's delivery (frame k due at its capture end, plus the path's
+ * median latency there). "Added" is what the impairment and the relay cost together;
+ * "hold" is what the relay added beyond the earliest moment every earlier frame that was
+ * sent had been sent (an oracle reorder buffer that knows which frames are lost).
+ */
+export async function benchImpaired(
+  env: UplinkEnv,
+  o: { streams: number; seconds: number },
+  log: (line: string) => void,
+): Promise<ImpairedRow[]> {
+  const relay: UplinkArm = {
+    name: 'relay',
+    target: env.relayTarget,
+    child: env.relay,
+  };
+  const rows: ImpairedRow[] = [];
+  let baselineUs = NaN;
+  let transportUs = NaN;
+  for (const profile of Object.values(UPLINK_PROFILES)) {
+    const r = await uplinkRound(env, relay, {
+      streams: o.streams,
+      warmupMs: 0,
+      measureMs: o.seconds * 1000,
+      arrival: profile,
+      seed: 77,
+      trace: true,
+    });
+    const a = analyseTrace(r);
+    if (profile === UPLINK_PROFILES.inOrder) {
+      baselineUs = quantile(a.delayUs, 0.5);
+      transportUs = quantile(a.pathUs, 0.5);
+    }
+    const added = a.delayUs.map((v) => (v - baselineUs) / 1000);
+    const hold = a.holdUs.map((v) => (v - transportUs) / 1000);
+    const row: ImpairedRow = {
+      profile: profile.name,
+      streams: r.streams,
+      expected: a.expected,
+      missing: a.missing,
+      outOfOrder: r.outOfOrder,
+      duplicatesAtStt: a.duplicates,
+      addedP50Ms: quantile(added, 0.5),
+      addedP99Ms: quantile(added, 0.99),
+      addedMaxMs: added.length === 0 ? NaN : (added[added.length - 1] ?? NaN),
+      holdP50Ms: quantile(hold, 0.5),
+      holdP99Ms: quantile(hold, 0.99),
+      cancels: r.budgetCancels,
+      utterances: r.utterances,
+    };
+    rows.push(row);
+    log(
+      `  ${profile.name}: missing ${row.missing}/${row.expected}, out of order ${row.outOfOrder}, ` +
+        `added p50 ${row.addedP50Ms.toFixed(1)} p99 ${row.addedP99Ms.toFixed(1)} ms, hold p99 ${row.holdP99Ms.toFixed(1)} ms`,
+    );
+  }
+  return rows;
+}
+
+interface TraceAnalysis {
+  expected: number;
+  missing: number;
+  duplicates: number;
+  /** Per delivered frame, sorted ascending: receive − capture end (µs). */
+  delayUs: Float64Array;
+  /** receive − send of the frame (µs), sorted. */
+  pathUs: Float64Array;
+  /** receive − max(send of every delivered frame ≤ it), sorted (µs). */
+  holdUs: Float64Array;
+}
+
+function analyseTrace(r: UplinkRound): TraceAnalysis {
+  const oracle = r.oracle ?? [];
+  const byStream = new Map<number, Map<number, { sendUs: number; recvUs: number }>>();
+  let duplicates = 0;
+  for (const [stream, seq, sendUs, recvUs] of r.trace ?? []) {
+    let m = byStream.get(stream);
+    if (m === undefined) {
+      m = new Map();
+      byStream.set(stream, m);
+    }
+    if (m.has(seq)) {
+      duplicates++;
+    } else {
+      m.set(seq, { sendUs, recvUs });
+    }
+  }
+  const delay: number[] = [];
+  const path: number[] = [];
+  const hold: number[] = [];
+  let expected = 0;
+  let missing = 0;
+  oracle.forEach((o, stream) => {
+    const m = byStream.get(stream) ?? new Map<number, { sendUs: number; recvUs: number }>();
+    let latestSend = 0;
+    for (let k = 0; k < r.frames; k++) {
+      if (o.lost.has(Math.floor(k / o.per))) {
+        continue;
+      }
+      expected++;
+      const f = m.get(k);
+      if (f === undefined) {
+        missing++;
+        continue;
+      }
+      latestSend = Math.max(latestSend, f.sendUs);
+      delay.push(f.recvUs - (o.t0Us + (k + 1) * 20_000));
+      path.push(f.recvUs - f.sendUs);
+      hold.push(f.recvUs - latestSend);
+    }
+  });
+  const sorted = (v: number[]): Float64Array => Float64Array.from(v).sort();
+  return {
+    expected,
+    missing,
+    duplicates,
+    delayUs: sorted(delay),
+    pathUs: sorted(path),
+    holdUs: sorted(hold),
+  };
+}
+
+export interface SoakResult {
+  streams: number;
+  seconds: number;
+  utterances: number;
+  sttCancels: number;
+  cancelPct: number;
+  otherCancels: number;
+  turns: number;
+  received: number;
+  toStt: number;
+  ratio: number;
+  sttBackpressure: number;
+  audioDroppedErrors: number;
+  cpuShare: number;
+  cpuUsPerFrame: number;
+  up: Summary;
+  /** Per 10 s window from the start: STT-budget cancels and the sessions they hit. */
+  windows: { startS: number; cancels: number; sessions: number }[];
+  loadAvg: number[];
+}
+
+/** `streams` speech-like relay sessions for `seconds`, STT-budget cancels per 10 s window. */
+export async function benchSoak(
+  env: UplinkEnv,
+  o: { streams: number; seconds: number },
+  log: (line: string) => void,
+): Promise<SoakResult> {
+  const r = await uplinkRound(
+    env,
+    { name: 'relay', target: env.relayTarget, child: env.relay },
+    {
+      streams: o.streams,
+      warmupMs: 0,
+      measureMs: o.seconds * 1000,
+      arrival: BURSTY_ARRIVAL,
+      seed: 4242,
+    },
+  );
+  const windows: SoakResult['windows'] = [];
+  for (let s = 0; s < o.seconds; s += 10) {
+    windows.push({ startS: s, cancels: 0, sessions: 0 });
+  }
+  const hit = windows.map(() => new Set<number>());
+  let other = 0;
+  r.logs.forEach((l, session) => {
+    for (const b of l?.budgetCancels ?? []) {
+      if (b.stage !== 'stt') {
+        other++;
+        continue;
+      }
+      const w = Math.min(windows.length - 1, Math.floor((b.atMs - r.startedAtMs) / 10_000));
+      const row = windows[Math.max(0, w)];
+      if (row !== undefined) {
+        row.cancels++;
+        hit[Math.max(0, w)]?.add(session);
+      }
+    }
+  });
+  windows.forEach((w, i) => (w.sessions = hit[i]?.size ?? 0));
+  const res: SoakResult = {
+    streams: r.streams,
+    seconds: o.seconds,
+    utterances: r.utterances,
+    sttCancels: r.budgetCancels,
+    cancelPct: r.utterances === 0 ? NaN : (100 * r.budgetCancels) / r.utterances,
+    otherCancels: other,
+    turns: r.turns,
+    received: r.received,
+    toStt: r.toStt,
+    ratio: r.ratio,
+    sttBackpressure: r.sttBackpressure,
+    audioDroppedErrors: r.audioDroppedErrors,
+    cpuShare: r.cpuShare,
+    cpuUsPerFrame: r.cpuUsPerFrame,
+    up: r.up,
+    windows,
+    loadAvg: [],
+  };
+  log(
+    `  soak: ${res.sttCancels} STT-budget cancels / ${res.utterances} utterances (${res.cancelPct.toFixed(2)} %), ` +
+      `to STT ${res.toStt}/${res.received}, worst window ${Math.max(0, ...windows.map((w) => w.sessions))} sessions`,
+  );
+  return res;
+}
