@@ -17,6 +17,7 @@ import { resolveProfiles, type SimProfileOverrides } from '../engines/sim/profil
 import { recognizeHandler } from '../engines/sim/stt-engine.js';
 import { synthesizeHandler } from '../engines/sim/tts-engine.js';
 import { stageProtos } from '../grpc/protos.js';
+import { ENGINE_SERVER_OPTIONS } from '../grpc/server-options.js';
 import { serveParent, spawnBenchChild } from './child-ipc.js';
 import { StampCounter } from './stamp-sink.js';
 import { summarize, type Summary } from './stats.js';
@@ -76,12 +77,7 @@ async function main(): Promise<void> {
   const counter = new StampCounter();
   let streams = 0;
   const recognize = recognizeHandler(stt);
-  const server = new Server({
-    'grpc.max_receive_message_length': 8 * 1024 * 1024,
-    'grpc.max_send_message_length': 8 * 1024 * 1024,
-    'grpc.keepalive_permit_without_calls': 1,
-    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
-  });
+  const server = new Server(ENGINE_SERVER_OPTIONS);
   const p = stageProtos();
   server.addService(p.SpeechToText.service, {
     Recognize: (call: ServerDuplexStream<RecognizeRequest__Output, RecognizeResponse>) => {
