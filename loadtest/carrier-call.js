@@ -13,7 +13,7 @@
 // TWILIO_AUTH_TOKEN, TWILIO_SIGNED_BASE, TELNYX_STREAM_TOKEN, EXOTEL_BASIC (user:password),
 // TURNS (2), SPEECH_MS (1200), VUS (5), DURATION (1m) or ITERATIONS, IMPAIR, SEED,
 // BARGE_IN_MS, DTMF (digits sent before the hang-up, "1"), FIRST_AUDIO_P95_MS (2000),
-// CLIENT_V2V_P95_MS (2000), CALL_OK_RATE (0.95), REPORT.
+// CLIENT_V2V_P95_MS (1050: the sim stage sum + 150 ms), CALL_OK_RATE (0.99), REPORT.
 import { carrierScript } from './lib/carrier-script.js';
 
 const script = carrierScript('twilio');

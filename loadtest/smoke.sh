@@ -13,23 +13,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-k6=${K6:-$(command -v k6 || true)}
-if [ -z "$k6" ] || [ ! -x "$k6" ]; then
-  echo "loadtest smoke: skipped: no k6 (set K6 to its path or put k6 on PATH)"
-  exit 0
-fi
-export K6_NO_USAGE_REPORT=true
+# shellcheck source=lib/relay.sh
+. loadtest/lib/relay.sh
+k6_or_exit 0 "loadtest smoke: skipped: no k6 (set K6 to its path or put k6 on PATH)"
 "$k6" version
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/voice-relay-smoke.XXXXXX")
-relay_pid=""
-cleanup() {
-  if [ -n "$relay_pid" ] && kill -0 "$relay_pid" 2>/dev/null; then
-    kill "$relay_pid" 2>/dev/null || true
-    wait "$relay_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
 trap cleanup EXIT
 
 reports=${SMOKE_REPORTS:-$work/reports}
@@ -38,25 +27,7 @@ latency=${SMOKE_LATENCY_MS:-3000}
 admin="vra_smoke-admin-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
 # The relay: ports chosen by the OS, read back from its "relay started" log line.
-node --import tsx src/main.ts --dev-tokens --config loadtest/relay.yaml \
-  --port 0 --gateway-port 0 --admin-keys "$admin" --log-level info >"$work/relay.log" 2>&1 &
-relay_pid=$!
-media="" gateway=""
-for _ in $(seq 1 120); do
-  line=$(grep -m1 '"relay started"' "$work/relay.log" || true)
-  if [ -n "$line" ]; then
-    media=$(sed -E 's/.*"media":"([^"]+)".*/\1/' <<<"$line")
-    gateway=$(sed -E 's/.*"gateway":"([^"]+)".*/\1/' <<<"$line")
-    break
-  fi
-  kill -0 "$relay_pid" 2>/dev/null || break
-  sleep 0.5
-done
-if [ -z "$media" ] || [ -z "$gateway" ]; then
-  echo "loadtest smoke: the relay did not start:"
-  cat "$work/relay.log"
-  exit 1
-fi
+start_relay --admin-keys "$admin"
 echo "loadtest smoke: relay media ws://$media, gateway $gateway"
 
 common=(-e "RELAY_URL=ws://$media" -e "GATEWAY_URL=$gateway")

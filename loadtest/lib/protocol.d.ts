@@ -33,6 +33,8 @@ export interface Thresholds {
   voiceToVoiceP95Ms: number;
   callOkRate: number;
 }
+export declare const SIM_STAGE_SUM_MS: number;
+export declare const CLIENT_V2V_P95_MS: number;
 export declare const DEFAULT_THRESHOLDS: Readonly<Thresholds>;
 export declare function thresholdsFromEnv(
   env: Record<string, string | undefined> | undefined,

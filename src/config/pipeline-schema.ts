@@ -11,7 +11,8 @@ const name = z
 
 /**
  * `embedded` (the process's own engines: real ones where installed, else simulated),
- * `embedded:NAME` (sim, espeak, pocketsphinx, reply) or a gRPC target like `127.0.0.1:50051`.
+ * `embedded:NAME` (a local engine or a provider bridge run in-process, see ENGINE_FOR_STAGE)
+ * or a gRPC target like `127.0.0.1:50051`.
  */
 const endpoint = z
   .string()
@@ -19,18 +20,18 @@ const endpoint = z
   .refine(
     (s) =>
       s === 'embedded' ||
-      /^embedded:(sim|espeak|pocketsphinx|reply)$/.test(s) ||
+      /^embedded:[a-z][a-z-]*$/.test(s) ||
       /^(dns:|unix:|ipv4:|ipv6:)/.test(s) ||
       /^[^\s:/]+:\d{1,5}$/.test(s) ||
       /^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(s),
-    'must be "embedded", "embedded:<sim|espeak|pocketsphinx|reply>" or a gRPC target like "host:port"',
+    'must be "embedded", "embedded:<engine>" or a gRPC target like "host:port"',
   );
 
 /** Which embedded engines can serve which stage. */
 const ENGINE_FOR_STAGE: Record<string, string[]> = {
-  stt: ['sim', 'pocketsphinx'],
-  llm: ['sim', 'reply'],
-  tts: ['sim', 'espeak'],
+  stt: ['sim', 'pocketsphinx', 'deepgram', 'openai-stt'],
+  llm: ['sim', 'reply', 'openai'],
+  tts: ['sim', 'espeak', 'elevenlabs', 'cartesia', 'openai-speech'],
 };
 
 const budgetAction = z.enum(['record', 'cancel', 'fallback']);
@@ -230,13 +231,17 @@ export const pipelineSchema = z
   .superRefine((p, ctx) => {
     for (const stage of ['stt', 'llm', 'tts'] as const) {
       p.stages[stage].endpoints.forEach((e, i) => {
-        const m = /^embedded:(\w+)$/.exec(e);
+        const name = /^embedded:([a-z-]+)$/.exec(e)?.[1];
         const allowed = ENGINE_FOR_STAGE[stage] ?? [];
-        if (m?.[1] !== undefined && !allowed.includes(m[1])) {
+        if (name !== undefined && !allowed.includes(name)) {
+          const known = Object.values(ENGINE_FOR_STAGE).some((l) => l.includes(name));
+          const what = known
+            ? `the ${name} engine cannot serve the ${stage} stage`
+            : `unknown embedded engine ${name}`;
           ctx.addIssue({
             code: 'custom',
             path: ['stages', stage, 'endpoints', i],
-            message: `the ${m[1]} engine cannot serve the ${stage} stage (use ${allowed.map((n) => `embedded:${n}`).join(' or ')})`,
+            message: `${what} (use ${allowed.map((n) => `embedded:${n}`).join(' or ')})`,
           });
         }
       });

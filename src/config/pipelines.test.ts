@@ -78,6 +78,38 @@ describe('pipeline files', () => {
     expect(msg).toMatch(/demo\.yaml:\d+:\d+: \(top level\): YAML syntax/);
   });
 
+  it('takes the provider bridges as embedded engines, each for its own stage only', async () => {
+    const bridges = VALID.replace(
+      'stt: { endpoints: [embedded]',
+      "stt: { endpoints: ['embedded:deepgram', 'embedded:openai-stt']",
+    )
+      .replace('llm: { endpoints: [embedded]', "llm: { endpoints: ['embedded:openai']")
+      .replace(
+        'tts: { endpoints: [embedded]',
+        "tts: { endpoints: ['embedded:elevenlabs', 'embedded:cartesia', 'embedded:openai-speech']",
+      );
+    const p = parsePipeline(bridges, '/x/demo.yaml');
+    expect(p.stages.tts.endpoints).toEqual([
+      'embedded:elevenlabs',
+      'embedded:cartesia',
+      'embedded:openai-speech',
+    ]);
+    const wrongStage = await problemOf(
+      'demo.yaml',
+      VALID.replace('tts: { endpoints: [embedded]', "tts: { endpoints: ['embedded:deepgram']"),
+    );
+    expect(wrongStage).toContain(
+      'stages.tts.endpoints[0]: the deepgram engine cannot serve the tts stage (use embedded:sim or embedded:espeak or embedded:elevenlabs or embedded:cartesia or embedded:openai-speech)',
+    );
+    const unknown = await problemOf(
+      'demo.yaml',
+      VALID.replace('stt: { endpoints: [embedded]', "stt: { endpoints: ['embedded:whisper']"),
+    );
+    expect(unknown).toContain(
+      'stages.stt.endpoints[0]: unknown embedded engine whisper (use embedded:sim',
+    );
+  });
+
   it('rejects a bad endpoint and a name that does not match the file', async () => {
     const msg = await problemOf(
       'other.yaml',

@@ -4,3 +4,6 @@ export * from './deadline.js';
 export * from './queue.js';
 export * from './ticker.js';
 export * from './backoff.js';
+export * from './rate-limit.js';
+export * from './slow-consumer.js';
+export * from './heartbeat.js';

@@ -11,6 +11,7 @@
  *   npm run engine -- elevenlabs [--port 50066] [--model eleven_flash_v2_5] [--api-key-env VAR]
  *   npm run engine -- cartesia [--port 50067] [--model sonic-3] [--api-key-env VAR]
  *   npm run engine -- openai-speech [--port 50068] [--base-url URL] [--model gpt-4o-mini-tts]
+ *   npm run engine -- openai-stt [--port 50069] [--base-url URL] [--model gpt-4o-mini-transcribe]
  *
  * Prints one line `<kind> engine listening on <host:port>` once serving;
  * SIGTERM / SIGINT close the server and exit 0. Engine kinds are looked up by
@@ -29,6 +30,7 @@ import { elevenLabsLauncher } from './elevenlabs/launcher.js';
 import { espeakLauncher } from './espeak/launcher.js';
 import { openAiLauncher } from './openai/launcher.js';
 import { openAiSpeechLauncher } from './openai-speech/launcher.js';
+import { openAiSttLauncher } from './openai-stt/launcher.js';
 import { pocketsphinxLauncher } from './pocketsphinx/launcher.js';
 import { replyLauncher } from './reply/launcher.js';
 
@@ -110,6 +112,7 @@ export const ENGINE_LAUNCHERS: Readonly<Record<string, EngineLauncher>> = {
   elevenlabs: elevenLabsLauncher,
   cartesia: cartesiaLauncher,
   'openai-speech': openAiSpeechLauncher,
+  'openai-stt': openAiSttLauncher,
 };
 
 function usage(): string {

@@ -7,8 +7,10 @@ export function rmsDbfs(pcm: Buffer): number {
     return -Infinity;
   }
   let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const s = pcm.readInt16LE(i << 1);
+  // Plain byte arithmetic: several times cheaper than readInt16LE per sample, and this
+  // runs twice per 20 ms frame of every session (VAD, sim STT).
+  for (let j = 0; j < n << 1; j += 2) {
+    const s = (((pcm[j] ?? 0) | ((pcm[j + 1] ?? 0) << 8)) << 16) >> 16;
     sum += s * s;
   }
   const rms = Math.sqrt(sum / n);

@@ -7,6 +7,12 @@ import { startEspeakServer } from '../engines/espeak/server.js';
 import { isPocketsphinxAvailable } from '../engines/pocketsphinx/engine.js';
 import { startPocketsphinxServer } from '../engines/pocketsphinx/server.js';
 import { startReplyServer } from '../engines/reply/server.js';
+import { startCartesiaServer } from '../engines/cartesia/server.js';
+import { startDeepgramServer } from '../engines/deepgram/server.js';
+import { startElevenLabsServer } from '../engines/elevenlabs/server.js';
+import { startOpenAiServer } from '../engines/openai/server.js';
+import { startOpenAiSpeechServer } from '../engines/openai-speech/server.js';
+import { startOpenAiSttServer } from '../engines/openai-stt/server.js';
 import { parseEmbedded, type EmbeddedEngine } from '../stages/stage-clients.js';
 
 /** The stage engines a relay process runs itself, on loopback, for `embedded` endpoints. */
@@ -63,11 +69,66 @@ export function referencedEngines(
   return used;
 }
 
+type BridgeEngine =
+  'deepgram' | 'openai-stt' | 'openai' | 'elevenlabs' | 'cartesia' | 'openai-speech';
+
+/**
+ * The provider bridges a relay can run in-process (`embedded:NAME`). Each reads its
+ * base URL from the first variable set (else the provider's public API) and its key
+ * from its default variable or the one the stage's `<name>.apiKeyEnv` option names,
+ * on every call.
+ */
+export const EMBEDDED_BRIDGES: Record<
+  BridgeEngine,
+  {
+    baseUrlEnv: readonly string[];
+    start(o: { host: string; port: number; baseUrl?: string }): Promise<{
+      address: string;
+      close(): Promise<void>;
+    }>;
+  }
+> = {
+  deepgram: { baseUrlEnv: ['DEEPGRAM_BASE_URL'], start: startDeepgramServer },
+  'openai-stt': {
+    baseUrlEnv: ['OPENAI_STT_BASE_URL', 'OPENAI_BASE_URL'],
+    start: startOpenAiSttServer,
+  },
+  openai: { baseUrlEnv: ['OPENAI_BASE_URL'], start: startOpenAiServer },
+  elevenlabs: { baseUrlEnv: ['ELEVENLABS_BASE_URL'], start: startElevenLabsServer },
+  cartesia: { baseUrlEnv: ['CARTESIA_BASE_URL'], start: startCartesiaServer },
+  'openai-speech': {
+    baseUrlEnv: ['OPENAI_SPEECH_BASE_URL', 'OPENAI_BASE_URL'],
+    start: startOpenAiSpeechServer,
+  },
+};
+
+async function startBridge(
+  kind: BridgeEngine,
+  env: NodeJS.ProcessEnv,
+): Promise<{ address: string; close(): Promise<void> }> {
+  const b = EMBEDDED_BRIDGES[kind];
+  const name = b.baseUrlEnv.find((n) => (env[n] ?? '') !== '');
+  const baseUrl = name === undefined ? undefined : env[name];
+  try {
+    return await b.start({
+      host: '127.0.0.1',
+      port: 0,
+      ...(baseUrl === undefined ? {} : { baseUrl }),
+    });
+  } catch (err) {
+    if (err instanceof TypeError && name !== undefined) {
+      throw new Error(`environment ${name}: not a valid URL for the embedded ${kind} engine`);
+    }
+    throw err;
+  }
+}
+
 /** Start every embedded engine the pipelines reference, each on its own loopback port. */
 export async function startEmbeddedEngines(
   pipelines: readonly PipelineConfig[],
   logger: Logger,
   availability: EngineAvailability = detectEngines(),
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<EmbeddedEngines> {
   const auto = autoEngines(availability);
   const used = referencedEngines(pipelines, auto);
@@ -103,6 +164,13 @@ export async function startEmbeddedEngines(
         closers.push(() => s.close());
       } else {
         unavailable.push('pocketsphinx');
+      }
+    }
+    for (const kind of Object.keys(EMBEDDED_BRIDGES) as BridgeEngine[]) {
+      if (used.has(kind)) {
+        const s = await startBridge(kind, env);
+        targets[kind] = s.address;
+        closers.push(() => s.close());
       }
     }
   } catch (err) {

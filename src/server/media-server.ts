@@ -5,27 +5,30 @@ import { listenOn } from './listen.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.js';
-import { SCOPES, type Principal } from '../auth/principal.js';
 import { WS_SUBPROTOCOL } from '../auth/extract.js';
 import type { PipelineRegistry } from '../config/pipeline-registry.js';
-import type { PipelineConfig } from '../config/pipeline-schema.js';
 import { nowMs } from '../core/clock.js';
+import { Heartbeat } from '../core/heartbeat.js';
+import { MessageRateLimiter } from '../core/rate-limit.js';
 import { RelayError, toRelayError } from '../errors/errors.js';
-import { httpStatusOf } from '../errors/map.js';
+import { httpStatusOf, wsCloseCodeOf } from '../errors/map.js';
 import { bytesPerFrame } from '../frames/frames.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { Admission, SessionManager } from '../session/session-manager.js';
-import type { RelaySession } from '../session/relay-session.js';
+import { SessionGate } from '../session/admission.js';
+import type { SessionManager } from '../session/session-manager.js';
+import type { Ticker } from '../core/ticker.js';
 import { ClientClock } from '../transports/ws/client-clock.js';
-import { parseClientEvent } from '../transports/ws/client-events.js';
+import { parseClientEvent } from '../frames/client-events.js';
 import { decodeFrame, reservedBitsSet } from '../transports/ws/wire.js';
 import type {
+  AdmissionLease,
   HttpRoute,
   MediaContext,
   MediaModule,
   MediaModuleFactory,
+  SessionHandle,
   UpgradeRoute,
-} from './media-routes.js';
+} from '../transports/ports.js';
 import {
   DEFAULT_WS_BACKPRESSURE,
   WsTransport,
@@ -38,6 +41,8 @@ export interface MediaServerOptions {
   authenticator: Authenticator;
   metrics: Metrics;
   logger: Logger;
+  /** The relay's one 20 ms ticker, handed to every ingress module. */
+  ticker: Ticker;
   /** Allowed Origin values for browser upgrades; empty = any origin. */
   allowedOrigins: readonly string[];
   /** Largest WebSocket message accepted (bytes); bigger closes with 1009. */
@@ -62,18 +67,23 @@ export class MediaServer {
   readonly #o: MediaServerOptions;
   readonly #http: Server;
   readonly #wss: WebSocketServer;
-  readonly #alive = new WeakMap<WebSocket, boolean>();
-  /** What a missed heartbeat does to a socket's session (ends it with 4008). */
-  readonly #onMissedPong = new WeakMap<WebSocket, () => void>();
   readonly #sockets = new Set<WebSocket>();
-  #heartbeat: NodeJS.Timeout | undefined;
+  readonly #heartbeat: Heartbeat;
   #draining = false;
   readonly #modules: MediaModule[] = [];
   readonly #upgradeRoutes: UpgradeRoute[] = [];
   readonly #httpRoutes: HttpRoute[] = [];
+  readonly #gate: SessionGate;
 
   constructor(o: MediaServerOptions) {
     this.#o = o;
+    this.#gate = new SessionGate({
+      sessions: o.sessions,
+      pipelines: o.pipelines,
+      authenticator: o.authenticator,
+      draining: () => this.#draining,
+    });
+    this.#heartbeat = new Heartbeat(o.heartbeatMs, o.ticker);
     this.#http = createServer((req, res) => {
       void this.#onRequest(req, res);
     });
@@ -93,15 +103,15 @@ export class MediaServer {
     return this.#http;
   }
 
-  /** What ingress modules use: the session manager, auth, and the refusal helpers. */
+  /** What ingress modules use: the admission gate, the ticker, and the refusal helpers. */
   get context(): MediaContext {
     return {
-      sessions: this.#o.sessions,
-      pipelines: this.#o.pipelines,
+      gate: this.#gate,
       authenticator: this.#o.authenticator,
       metrics: this.#o.metrics,
       logger: this.#o.logger,
-      draining: () => this.#draining || this.#o.sessions.draining,
+      ticker: this.#o.ticker,
+      draining: () => this.#gate.draining,
       refuseUpgrade: (socket, err) => this.#refuse(socket, err),
       refuseHttp: (res, err) => {
         this.#o.metrics.upgrades.labels(String(httpStatusOf(err))).inc();
@@ -149,10 +159,7 @@ export class MediaServer {
   }
 
   async listen(port: number, host: string): Promise<AddressInfo> {
-    const info = await listenOn(this.#http, port, host);
-    this.#heartbeat = setInterval(() => this.#beat(), this.#o.heartbeatMs);
-    this.#heartbeat.unref();
-    return info;
+    return listenOn(this.#http, port, host);
   }
 
   /** New upgrades get 503 from now on. */
@@ -161,9 +168,7 @@ export class MediaServer {
   }
 
   async close(): Promise<void> {
-    if (this.#heartbeat !== undefined) {
-      clearInterval(this.#heartbeat);
-    }
+    this.#heartbeat.stop();
     for (const m of this.#modules) {
       await m.close?.();
     }
@@ -200,7 +205,7 @@ export class MediaServer {
 
   async #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => undefined);
-    let admission: Admission | undefined;
+    let lease: AdmissionLease | undefined;
     try {
       const url = new URL(req.url ?? '/', 'http://relay.invalid');
       const route = this.#upgradeRoutes.find((r) => r.matches(url.pathname));
@@ -211,9 +216,7 @@ export class MediaServer {
       if (url.pathname !== SESSIONS_PATH) {
         throw new RelayError('RELAY_ERR_NOT_FOUND', `no upgrade endpoint at ${url.pathname}`);
       }
-      if (this.#draining || this.#o.sessions.draining) {
-        throw new RelayError('RELAY_ERR_DRAINING', 'relay is draining; reconnect to another node');
-      }
+      this.#gate.assertOpen();
       if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
         throw new RelayError('RELAY_ERR_BAD_REQUEST', 'expected Upgrade: websocket');
       }
@@ -221,39 +224,34 @@ export class MediaServer {
       if (pipelineName === null || pipelineName === '') {
         throw new RelayError('RELAY_ERR_BAD_REQUEST', 'missing ?pipeline=NAME');
       }
-      const auth = await this.#o.authenticator.authenticateRequest({
-        headers: req.headers,
-        rawHeaders: req.rawHeaders,
-        url: req.url ?? '/',
-      });
-      const config = this.#o.pipelines.get(pipelineName);
-      if (config === undefined) {
-        throw new RelayError('RELAY_ERR_NOT_FOUND', `unknown pipeline "${pipelineName}"`);
-      }
-      this.#o.authenticator.authorize(auth.principal, {
-        scope: SCOPES.SESSION_CREATE,
+      lease = await this.#gate.admit({
+        credential: {
+          kind: 'request',
+          request: { headers: req.headers, rawHeaders: req.rawHeaders, url: req.url ?? '/' },
+        },
         pipeline: pipelineName,
+        beforeAdmit: ({ subprotocol }) => {
+          this.#checkOrigin(req);
+          if (subprotocol && !offered(req, WS_SUBPROTOCOL)) {
+            throw new RelayError(
+              'RELAY_ERR_BAD_REQUEST',
+              `subprotocol credentials need "${WS_SUBPROTOCOL}" offered too`,
+            );
+          }
+        },
+        gone: () => socket.destroyed,
       });
-      this.#checkOrigin(req);
-      if (auth.subprotocol && !offered(req, WS_SUBPROTOCOL)) {
-        throw new RelayError(
-          'RELAY_ERR_BAD_REQUEST',
-          `subprotocol credentials need "${WS_SUBPROTOCOL}" offered too`,
-        );
-      }
-      admission = await this.#o.sessions.admit(auth.principal);
-      const adm = admission;
-      if (socket.destroyed) {
-        this.#o.sessions.release(adm);
-        return;
-      }
+      const l = lease;
+      // ws answers a malformed handshake itself and never calls back: give the slot back.
+      socket.once('close', () => l.release());
       this.#wss.handleUpgrade(req, socket, head, (ws) => {
         this.#o.metrics.upgrades.labels('ok').inc();
-        this.#onConnection(ws, adm, config, auth.principal);
+        this.#onConnection(ws, l);
       });
     } catch (err) {
-      if (admission !== undefined) {
-        this.#o.sessions.release(admission);
+      lease?.release();
+      if (socket.destroyed) {
+        return; // the client left while it was being admitted
       }
       const e = toRelayError(err);
       if (e.code === 'RELAY_ERR_INTERNAL') {
@@ -271,54 +269,45 @@ export class MediaServer {
     }
   }
 
-  #onConnection(
-    ws: WebSocket,
-    admission: Admission,
-    config: PipelineConfig,
-    principal: Principal,
-  ): void {
-    this.#sockets.add(ws);
-    this.#alive.set(ws, true);
-    ws.on('pong', () => this.#alive.set(ws, true));
-    const holder: { session?: RelaySession } = {};
+  #onConnection(ws: WebSocket, lease: AdmissionLease): void {
+    const config = lease.config;
+    const holder: { session?: SessionHandle } = {};
     const transport = new WsTransport(
       ws,
       this.#o.metrics,
       this.#o.backpressure ?? DEFAULT_WS_BACKPRESSURE,
       () => holder.session?.end(4008, 'client too slow to read audio'),
     );
-    const s = this.#o.sessions.create(admission, config, principal, transport);
+    let s: SessionHandle;
+    try {
+      s = lease.commit(transport);
+    } catch (err) {
+      const e = toRelayError(err);
+      ws.close(wsCloseCodeOf(e), e.message.slice(0, 120));
+      return;
+    }
     holder.session = s;
+    this.#sockets.add(ws);
     // A peer that does not answer a ping within a heartbeat is not reading its socket (or
     // is gone): it hears why, in order, once it reads again (session.closing, then 4008).
-    this.#onMissedPong.set(ws, () => s.end(4008, 'client not reading: heartbeat missed'));
+    this.#heartbeat.watch(ws, () => s.end(4008, 'client not reading: heartbeat missed'));
     const clock = new ClientClock();
     const frameBytes = bytesPerFrame(config.audio.sampleRateHz);
-    const rate = this.#o.maxMessagesPerSecond;
-    let tokens = rate * 2;
-    let lastRefill = nowMs();
+    const limiter = new MessageRateLimiter(this.#o.maxMessagesPerSecond, nowMs());
     const metrics = this.#o.metrics;
     const badFrames = metrics.framesDropped.labels('bad_frame');
     const rateDropped = metrics.framesDropped.labels('rate_limited');
-    let overRate = 0;
 
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const now = nowMs();
-      tokens = Math.min(rate * 2, tokens + ((now - lastRefill) * rate) / 1000);
-      lastRefill = now;
-      // Excess is forgiven only once the client slowed enough for the bucket to refill
-      // to one second's worth; a sustained flood keeps counting until it is closed.
-      if (tokens >= rate) {
-        overRate = 0;
-      }
-      if (tokens < 1) {
+      const verdict = limiter.take(now);
+      if (verdict !== 'ok') {
         rateDropped.inc();
-        if (++overRate > rate) {
+        if (verdict === 'close') {
           s.end(1008, 'message rate limit exceeded');
         }
         return;
       }
-      tokens -= 1;
       if (isBinary) {
         if (reservedBitsSet(data)) {
           // Another protocol version, or garbage: never played as audio.
@@ -361,32 +350,9 @@ export class MediaServer {
     });
     ws.on('close', (code: number) => {
       this.#sockets.delete(ws);
+      this.#heartbeat.forget(ws);
       s.transportClosed(code, 'peer closed');
     });
-  }
-
-  #beat(): void {
-    for (const ws of this.#sockets) {
-      const alive = this.#alive.get(ws);
-      if (alive === undefined || ws.readyState !== ws.OPEN) {
-        continue; // closing (after a missed heartbeat or otherwise)
-      }
-      if (!alive) {
-        const end = this.#onMissedPong.get(ws);
-        if (end === undefined) {
-          ws.terminate();
-        } else {
-          // Once: the close handshake then has ws's own close timeout (30 s) to finish,
-          // so a client that reads again still gets session.closing and 4008 in order.
-          this.#onMissedPong.delete(ws);
-          this.#alive.delete(ws);
-          end();
-        }
-        continue;
-      }
-      this.#alive.set(ws, false);
-      ws.ping();
-    }
   }
 }
 

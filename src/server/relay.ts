@@ -21,7 +21,7 @@ import { MediaServer } from './media-server.js';
 import { OpsServer } from './ops-server.js';
 import { pipelineEngines } from './engine-report.js';
 import { SAY_EXAMPLES } from '../engines/reply/phrases.js';
-import type { MediaModuleFactory } from './media-routes.js';
+import type { MediaModuleFactory } from '../transports/ports.js';
 import { createWebRtcModule } from '../transports/webrtc/index.js';
 import {
   createTelephonyModule,
@@ -172,6 +172,7 @@ export async function startRelay(
         authenticator,
         metrics,
         logger: logger.child({ module: 'media' }),
+        ticker,
         allowedOrigins: config.allowedOrigins,
         maxPayloadBytes: config.limits.maxPayloadBytes,
         heartbeatMs: config.heartbeatMs,

@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
 import type { PipelineConfig } from '../config/pipeline-schema.js';
-import type { ServerEvent } from '../frames/events.js';
-import type { AudioFrame, OutputFrame } from '../frames/frames.js';
+import type { AudioFrame } from '../frames/frames.js';
 import { nowMs } from '../core/clock.js';
 import { createUplink, type UplinkBuffer } from '../media/uplink/uplink.js';
 import type { JitterStats } from '../media/jitter/jitter-buffer.js';
@@ -11,20 +10,8 @@ import {
   type PipelineDeps,
   type SessionPipelineStats,
 } from '../pipeline/session-pipeline.js';
-import type { ClientEvent } from '../transports/ws/client-events.js';
-
-/** What a session needs from its transport (WebSocket, WebRTC, a carrier). */
-export interface SessionTransport {
-  readonly kind: string;
-  /** Control lane: never dropped. */
-  sendEvent(event: ServerEvent): void;
-  /** Data lane: paced reply audio. */
-  sendAudio(frame: OutputFrame): void;
-  /** Close the connection with a protocol close code (idempotent). */
-  close(code: number, reason: string): void;
-  /** Called about once a second from the shared ticker (slow-consumer checks). */
-  poll?(nowMs: number): void;
-}
+import type { ClientEvent } from '../frames/client-events.js';
+import type { SessionHandle, SessionTransport } from '../transports/ports.js';
 
 export interface RelaySessionOptions {
   id: string;
@@ -50,7 +37,7 @@ export interface RelaySessionInfo {
  * One live session: a transport, a jitter buffer and the session pipeline. Transports
  * push frames in; the session manager ticks the jitter buffer from the shared ticker.
  */
-export class RelaySession {
+export class RelaySession implements SessionHandle {
   readonly id: string;
   readonly principal: Principal;
   readonly config: PipelineConfig;

@@ -7,7 +7,8 @@ import { RelayError } from '../errors/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PipelineDeps } from '../pipeline/session-pipeline.js';
 import type { ControlMessage, SessionRecord, StateStore } from '../state/types.js';
-import { RelaySession, type SessionTransport } from './relay-session.js';
+import type { SessionTransport } from '../transports/ports.js';
+import { RelaySession } from './relay-session.js';
 
 export interface SessionLimits {
   /** Sessions per credential (API key, else tenant: `limitKeyOf`) unless it says less. */
@@ -65,6 +66,11 @@ export class SessionManager {
 
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /** Admissions not yet a session nor released (leases held by ingresses). */
+  get admitting(): number {
+    return this.#slots.size;
   }
 
   get draining(): boolean {
@@ -152,6 +158,9 @@ export class SessionManager {
     principal: Principal,
     transport: SessionTransport,
   ): RelaySession {
+    // Everything that can throw comes before the session is registered: a failed create
+    // leaves the admission to be released, and nothing else behind.
+    const kind = transport.kind;
     const logger = this.#o.logger.child({ sessionId: admission.sessionId, pipeline: config.name });
     const session = new RelaySession({
       id: admission.sessionId,
@@ -169,15 +178,15 @@ export class SessionManager {
     });
     this.#sessions.set(session.id, session);
     this.#slots.delete(admission.sessionId);
-    this.#metrics.sessionsActive.labels(transport.kind).inc();
-    this.#metrics.sessionsTotal.labels(transport.kind).inc();
+    this.#metrics.sessionsActive.labels(kind).inc();
+    this.#metrics.sessionsTotal.labels(kind).inc();
     if (this.#unsubscribeTick === undefined) {
       this.#unsubscribeTick = this.#ticker.subscribe(this.#tick);
     }
     this.#o.store
       .registerSession(this.#recordOf(session))
       .catch((err: unknown) => logger.warn({ err: String(err) }, 'session registry write failed'));
-    logger.info({ transport: transport.kind, tenant: principal.tenant }, 'session started');
+    logger.info({ transport: kind, tenant: principal.tenant }, 'session started');
     session.start();
     return session;
   }

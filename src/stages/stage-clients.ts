@@ -18,8 +18,19 @@ export const EMBEDDED_ENDPOINT = 'embedded';
 /** Metadata key carrying a per-call latency profile to the simulated engines. */
 export const SIM_PROFILE_METADATA = 'x-sim-profile';
 
-/** Engines a relay process can run itself. */
-export const EMBEDDED_ENGINES = ['sim', 'espeak', 'pocketsphinx', 'reply'] as const;
+/** Engines a relay process can run itself: local ones and the provider bridges. */
+export const EMBEDDED_ENGINES = [
+  'sim',
+  'espeak',
+  'pocketsphinx',
+  'reply',
+  'deepgram',
+  'openai-stt',
+  'openai',
+  'elevenlabs',
+  'cartesia',
+  'openai-speech',
+] as const;
 export type EmbeddedEngine = (typeof EMBEDDED_ENGINES)[number];
 
 /** Which engines can serve which stage. */
@@ -28,6 +39,12 @@ export const ENGINE_STAGES: Record<EmbeddedEngine, readonly StageName[]> = {
   espeak: ['tts'],
   pocketsphinx: ['stt'],
   reply: ['llm'],
+  deepgram: ['stt'],
+  'openai-stt': ['stt'],
+  openai: ['llm'],
+  elevenlabs: ['tts'],
+  cartesia: ['tts'],
+  'openai-speech': ['tts'],
 };
 
 /** `embedded` → 'auto', `embedded:NAME` → NAME, anything else → undefined (a gRPC target). */

@@ -185,3 +185,15 @@ export function fromHashFields(hash: Record<string, string>): Record<string, unk
   }
   return out;
 }
+
+/** A session hash as read from the store: the record, or why there is none. */
+export function parseSessionHash(
+  hash: Record<string, string>,
+): SessionRecord | 'missing' | 'corrupt' {
+  const fields = fromHashFields(hash);
+  if (fields === undefined) {
+    return 'missing';
+  }
+  const parsed = sessionRecordSchema.safeParse(fields);
+  return parsed.success ? parsed.data : 'corrupt';
+}

@@ -5,10 +5,12 @@ import { nowMs } from '../core/index.js';
 import { RelayError } from '../errors/index.js';
 import { emptyStats } from './control.js';
 import { noop, RedisControlSubscriber, shutdown } from './redis-control.js';
+import { results, unavailable } from './redis-results.js';
 import {
   apiKeyRecordSchema,
   encodeControlMessage,
   fromHashFields,
+  parseSessionHash,
   requireCount,
   requireName,
   sessionRecordSchema,
@@ -48,28 +50,6 @@ export interface RedisStateStoreOptions extends StateStoreOptions {
   keyPrefix?: string;
   /** Overrides for ioredis (timeouts, TLS, retry strategy...). */
   redisOptions?: Omit<RedisOptions, 'replyMapping'>;
-}
-
-type ExecResult = [error: Error | null, result: unknown][] | null;
-
-function results(exec: ExecResult): unknown[] {
-  if (exec === null) {
-    throw new Error('transaction aborted');
-  }
-  return exec.map(([error, value]) => {
-    if (error !== null) {
-      throw error;
-    }
-    return value;
-  });
-}
-
-function unavailable(op: string, cause: unknown): RelayError {
-  return new RelayError('RELAY_ERR_STORE_UNAVAILABLE', 'state store unavailable', {
-    ...(cause === undefined ? {} : { cause }),
-    retryable: true,
-    details: { op },
-  });
 }
 
 /**
@@ -219,18 +199,9 @@ export class RedisStateStore implements StateStore {
     return removed === 1;
   }
 
-  #parseSession(hash: Record<string, string>): SessionRecord | 'missing' | 'corrupt' {
-    const fields = fromHashFields(hash);
-    if (fields === undefined) {
-      return 'missing';
-    }
-    const parsed = sessionRecordSchema.safeParse(fields);
-    return parsed.success ? parsed.data : 'corrupt';
-  }
-
   async getSession(id: string): Promise<SessionRecord | undefined> {
     const hash = await this.#run('getSession', (c) => c.hgetall(this.#key('session', id)));
-    const record = this.#parseSession(hash);
+    const record = parseSessionHash(hash);
     if (record === 'corrupt') {
       throw new RelayError('RELAY_ERR_INTERNAL', 'corrupt session record', {
         details: { sessionId: id },

@@ -2,9 +2,10 @@
 export { DeepgramEngine, type DeepgramEngineOptions } from './engine.js';
 export {
   DEEPGRAM_DEFAULT_PORT,
+  deepgramRecognizeHandler,
   deepgramService,
   startDeepgramServer,
   type DeepgramServer,
   type DeepgramServerOptions,
 } from './server.js';
-export { deepgramRecognizeHandler, DeepgramSttSession } from './stt-session.js';
+export { DeepgramSttSession } from './stt-session.js';

@@ -17,18 +17,17 @@
  * Cancel or the end of the call closes the socket. Close codes and refused
  * handshakes are mapped to gRPC statuses with Deepgram's reason.
  */
-import { status as GrpcStatus, type handleBidiStreamingCall } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import type WebSocket from 'ws';
 import type { RawData } from 'ws';
 import { nowMs } from '../../core/clock.js';
 import type { AudioChunk__Output } from '../../generated/voicerelay/v1/AudioChunk.js';
-import type { RecognitionConfig__Output } from '../../generated/voicerelay/v1/RecognitionConfig.js';
 import type { RecognizeRequest__Output } from '../../generated/voicerelay/v1/RecognizeRequest.js';
 import type { RecognizeResponse } from '../../generated/voicerelay/v1/RecognizeResponse.js';
 import { UpstreamError } from '../openai/upstream.js';
 import { CaptureTimeline } from '../pocketsphinx/timeline.js';
-import { EngineCall } from '../shared/engine-call.js';
-import { asUpstreamError, boolOption, numberOpt } from '../speech-bridge/provider.js';
+import type { EngineCall } from '../shared/engine-call.js';
+import { asUpstreamError } from '../speech-bridge/provider.js';
 import {
   closeSocket,
   grpcCodeForClose,
@@ -36,43 +35,13 @@ import {
   sendJson,
 } from '../speech-bridge/ws-upstream.js';
 import type { DeepgramEngine } from './engine.js';
+import { deepgramListen } from './listen-url.js';
+import { DEEPGRAM_READY, num, parseMessage, rawText, type DeepgramResult } from './messages.js';
 
 type SttCall = EngineCall<RecognizeRequest__Output, RecognizeResponse>;
 
-const ENCODINGS: Readonly<Record<string, { name: string; bytesPerSample: number }>> = {
-  LINEAR16: { name: 'linear16', bytesPerSample: 2 },
-  MULAW: { name: 'mulaw', bytesPerSample: 1 },
-  ALAW: { name: 'alaw', bytesPerSample: 1 },
-};
-/** Options the bridge sets itself (a call cannot override them as raw query params). */
-const OWN_PARAMS = new Set([
-  'apiKeyEnv',
-  'encoding',
-  'sample_rate',
-  'channels',
-  'interim_results',
-  'vad_events',
-]);
 /** Audio queued while the socket opens: about 10 s of 16 kHz PCM. */
 const MAX_QUEUED_BYTES = 320_000;
-
-interface DeepgramResult {
-  type?: unknown;
-  is_final?: unknown;
-  speech_final?: unknown;
-  from_finalize?: unknown;
-  start?: unknown;
-  duration?: unknown;
-  timestamp?: unknown;
-  last_word_end?: unknown;
-  channel?: {
-    alternatives?: {
-      transcript?: unknown;
-      confidence?: unknown;
-      words?: { start?: unknown; end?: unknown }[];
-    }[];
-  };
-}
 
 export class DeepgramSttSession {
   readonly #call: SttCall;
@@ -165,7 +134,11 @@ export class DeepgramSttSession {
     }
     let url: string;
     try {
-      url = this.#url(req.config);
+      const listen = deepgramListen(this.#engine, req.config);
+      url = listen.url;
+      this.#key = listen.key;
+      this.#bytesPerSample = listen.bytesPerSample;
+      this.#rateHz = listen.rateHz;
     } catch (err) {
       const e = asUpstreamError(err, 'invalid config');
       this.#call.fail(e.code, e.message);
@@ -189,64 +162,6 @@ export class DeepgramSttSession {
     );
   }
 
-  #url(config: RecognitionConfig__Output): string {
-    const engine = this.#engine;
-    const call = engine.callOptions(config.options);
-    this.#key = engine.apiKey(engine.keyEnvOf(call));
-    const enc = ENCODINGS[config.encoding];
-    if (enc === undefined) {
-      throw new UpstreamError(
-        GrpcStatus.INVALID_ARGUMENT,
-        `unsupported encoding ${config.encoding} (LINEAR16, MULAW or ALAW)`,
-      );
-    }
-    const rate = config.sampleRateHz;
-    if (!Number.isInteger(rate) || rate < 8000 || rate > 48000) {
-      throw new UpstreamError(
-        GrpcStatus.INVALID_ARGUMENT,
-        `unsupported sample_rate_hz ${rate} (8000..48000)`,
-      );
-    }
-    this.#bytesPerSample = enc.bytesPerSample;
-    this.#rateHz = rate;
-    const q = new URLSearchParams();
-    q.set('model', call.get('model') ?? engine.defaultModel);
-    q.set('encoding', enc.name);
-    q.set('sample_rate', String(rate));
-    q.set('channels', '1');
-    q.set('interim_results', 'true');
-    q.set('vad_events', 'true');
-    if (config.language !== '') {
-      q.set('language', config.language);
-    }
-    const silenceMs = config.endpointing?.silenceMs ?? 0;
-    if (silenceMs > 0) {
-      q.set('endpointing', String(silenceMs));
-    }
-    const utteranceEnd =
-      numberOpt(call, 'utterance_end_ms', engine.prefix, 1000, 60_000) ??
-      Math.max(1000, silenceMs * 2);
-    q.set('utterance_end_ms', String(Math.round(utteranceEnd)));
-    boolOption(call, 'smart_format', engine.prefix);
-    for (const [k, v] of call) {
-      if (OWN_PARAMS.has(k) || k === 'model' || k === 'utterance_end_ms') {
-        continue;
-      }
-      if (!/^[a-z_]{1,40}$/.test(k)) {
-        throw new UpstreamError(
-          GrpcStatus.INVALID_ARGUMENT,
-          `option ${engine.prefix}.${k} is not a Deepgram query parameter`,
-        );
-      }
-      // Lists repeat the key (keyterm=a&keyterm=b).
-      for (const item of k === 'keyterm' || k === 'keywords' || k === 'tag' ? v.split('|') : [v]) {
-        q.append(k, item);
-      }
-    }
-    const base = engine.options.baseUrl.replace(/^http/, 'ws');
-    return `${base}/v1/listen?${q.toString()}`;
-  }
-
   #onOpen(ws: WebSocket): void {
     if (this.#call.closed) {
       closeSocket(ws);
@@ -262,15 +177,7 @@ export class DeepgramSttSession {
     ws.on('error', () => undefined);
     this.#state = 'open';
     this.#lastSentMs = nowMs();
-    this.#send({
-      ready: {
-        partialResults: this.#interim,
-        speechEvents: true,
-        grammar: false,
-        sampleRatesHz: [8000, 16000, 24000, 48000],
-        engine: 'deepgram',
-      },
-    });
+    this.#send({ ready: { ...DEEPGRAM_READY, partialResults: this.#interim } });
     for (const b of this.#queued) {
       ws.send(b);
     }
@@ -339,10 +246,8 @@ export class DeepgramSttSession {
   }
 
   #onMessage(text: string): void {
-    let msg: DeepgramResult;
-    try {
-      msg = JSON.parse(text) as DeepgramResult;
-    } catch {
+    const msg = parseMessage(text);
+    if (msg === undefined) {
       this.#failWith(
         new UpstreamError(GrpcStatus.INTERNAL, `deepgram sent invalid JSON: ${text.slice(0, 200)}`),
       );
@@ -487,29 +392,4 @@ export class DeepgramSttSession {
   #send(response: Omit<RecognizeResponse, 'requestId' | 'serverTsMs'>): void {
     this.#call.send({ ...response, requestId: this.#requestId, serverTsMs: nowMs() });
   }
-}
-
-function num(v: unknown, fallback = 0): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
-}
-
-export function rawText(data: RawData): string {
-  if (Array.isArray(data)) {
-    return Buffer.concat(data).toString('utf8');
-  }
-  return Buffer.from(data as Buffer).toString('utf8');
-}
-
-/** The Recognize handler of a Deepgram bridge (for embedding in any gRPC server). */
-export function deepgramRecognizeHandler(
-  engine: DeepgramEngine,
-): handleBidiStreamingCall<RecognizeRequest__Output, RecognizeResponse> {
-  return (call) => {
-    const session = new DeepgramSttSession(
-      new EngineCall('Recognize', call, engine.monitor),
-      engine,
-    );
-    call.on('data', (req: RecognizeRequest__Output) => session.onRequest(req));
-    call.on('end', () => setImmediate(() => session.onHalfClose()));
-  };
 }

@@ -7,12 +7,16 @@
  * O_NONBLOCK, which never blocks (with or without a reader yet), and write
  * through a libuv pipe handle (net.Socket), so writes are non-blocking with
  * backpressure in memory. Closing our end is the decoder's EOF: it finalises
- * the current utterance and exits. The decoder is our direct child: SIGKILL
- * and Node's reaping leave no process behind. Its log goes to /dev/null
+ * the current utterance and exits. That close waits until the decoder has the
+ * FIFO open (it opens it only after loading its model): closed earlier, the
+ * FIFO would drop the audio and leave the decoder blocked in open() for good.
+ * The decoder is our direct child: SIGKILL and Node's reaping leave no process
+ * behind. Its log goes to /dev/null
  * (`-logfn`) and its stderr is ignored.
  */
 import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { constants, open, unlink } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -20,6 +24,8 @@ import { promisify } from 'node:util';
 import { HypothesisParser, type DecodedUtterance } from './output-parser.js';
 
 const execFileP = promisify(execFile);
+/** How long EOF waits for the decoder to open the FIFO (its model load). */
+const FIFO_OPEN_WAIT_MS = 30_000;
 const openP = promisify(open);
 
 export interface DecoderExit {
@@ -116,7 +122,7 @@ export class Decoder {
     }
     this.#queued = [];
     if (this.#ending) {
-      socket.end();
+      void this.#eofOnceOpened(socket);
     }
   }
 
@@ -137,9 +143,41 @@ export class Decoder {
   end(): Promise<void> {
     if (!this.#ending && !this.#killed) {
       this.#ending = true;
-      this.#socket?.end();
+      if (this.#socket !== undefined) {
+        void this.#eofOnceOpened(this.#socket);
+      }
     }
     return this.#exitPromise();
+  }
+
+  /**
+   * Closes our end once the decoder has the FIFO open: checked every 20 ms until
+   * then, for at most FIFO_OPEN_WAIT_MS (then closed anyway, as without the check).
+   */
+  async #eofOnceOpened(socket: Socket): Promise<void> {
+    const giveUpAt = Date.now() + FIFO_OPEN_WAIT_MS;
+    while (Date.now() < giveUpAt && !(await this.#decoderHasFifo())) {
+      if (this.#killed || this.#exited) {
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    socket.end();
+  }
+
+  /** True once the FIFO is among the decoder's open files (or this cannot be told). */
+  async #decoderHasFifo(): Promise<boolean> {
+    const dir = `/proc/${this.#child?.pid ?? 0}/fd`;
+    try {
+      const fifo = await stat(this.#fifo);
+      const fds = await Promise.all(
+        (await readdir(dir)).map((fd) => stat(join(dir, fd)).catch(() => undefined)),
+      );
+      return fds.some((f) => f?.ino === fifo.ino && f.dev === fifo.dev);
+    } catch {
+      // No /proc (not Linux) or the decoder is gone: close now, as before.
+      return true;
+    }
   }
 
   /** SIGKILL the decoder now. */

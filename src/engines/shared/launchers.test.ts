@@ -42,6 +42,7 @@ const CASES: [string, string, string[], boolean][] = [
   ['elevenlabs', SERVICE_NAMES.tts, ['--base-url', 'ws://127.0.0.1:9'], true],
   ['cartesia', SERVICE_NAMES.tts, ['--base-url', 'ws://127.0.0.1:9'], true],
   ['openai-speech', SERVICE_NAMES.tts, ['--base-url', 'http://127.0.0.1:9/v1'], true],
+  ['openai-stt', SERVICE_NAMES.stt, ['--base-url', 'http://127.0.0.1:9/v1'], true],
 ];
 
 describe('engine launchers', () => {

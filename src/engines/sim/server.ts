@@ -81,6 +81,8 @@ export interface SimServer {
   readonly events: EventEmitter<SimEvents>;
   /** The health service (status '' and each hosted service are SERVING). */
   readonly health: HealthImplementation;
+  /** Destroy the connection behind a call's peer at once (no GOAWAY); false if unknown. */
+  abortPeer(peer: string): boolean;
   /** Stop: in-flight calls get shutdownGraceMs, then connections are cut. Idempotent. */
   close(): Promise<void>;
 }
@@ -184,6 +186,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     stats: sink.stats,
     events: sink.events,
     health,
+    abortPeer,
     close,
   };
 }

@@ -10,10 +10,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RelayClient } from '../../client/relay-client.js';
 import type { Relay } from '../../server/relay.js';
-import { LiveMic } from '../../testing/live-mic.js';
-import { startTestRelay, testToken, wsUrl } from '../../testing/relay-harness.js';
+import { startTestRelay } from '../../testing/relay-harness.js';
 import { startDeepgramServer, type DeepgramServer } from '../deepgram/server.js';
 import { startDeepgramFake, type DeepgramFake } from '../deepgram/test-support/deepgram-fake.js';
 import { startElevenLabsServer, type ElevenLabsServer } from '../elevenlabs/server.js';
@@ -30,6 +28,7 @@ import {
   type FixtureServer,
 } from '../openai/fixtures.js';
 import { startOpenAiServer, type OpenAiServer } from '../openai/server.js';
+import { openSession, playWithMarks, spokenPrefix, tokens } from './test-support/relay-session.js';
 
 const MS_PER_CHAR = 60;
 const REPLY =
@@ -54,10 +53,6 @@ let relay: Relay;
 let dir: string;
 /** The reply the LLM fake streams next (per request). */
 let replies: string[] = [];
-
-function tokens(text: string): string[] {
-  return text.split(/(?= )/);
-}
 
 function pipeline(name: string, o: { stt?: string; tts?: string; extra?: string } = {}): string {
   return `name: ${name}
@@ -126,53 +121,8 @@ afterAll(async () => {
   }
 });
 
-async function open(pipelineName: string): Promise<{ c: RelayClient; mic: LiveMic }> {
-  const c = await RelayClient.connect({
-    url: wsUrl(relay),
-    pipeline: pipelineName,
-    token: await testToken(),
-  });
-  await c.log.waitFor('session.ready');
-  const mic = new LiveMic(c);
-  mic.start();
-  return { c, mic };
-}
-
-/** The reply prefix the fake has fully spoken after `audioMs` (every character lasts MS_PER_CHAR). */
-function spokenPrefix(text: string, audioMs: number): string {
-  let best = '';
-  for (let i = 1; i <= text.length; i++) {
-    const atWordEnd = i === text.length || text[i] === ' ';
-    if (atWordEnd && text[i - 1] !== ' ' && i * MS_PER_CHAR <= audioMs) {
-      best = text.slice(0, i);
-    }
-  }
-  return best;
-}
-
-/** Play reply audio like a client: in real time from the first frame, acking each frame with a mark. */
-function playWithMarks(c: RelayClient): { marks: number[]; stop(): void } {
-  const marks: number[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  let playedUntil = 0;
-  c.onAudio = (a) => {
-    playedUntil = Math.max(playedUntil, Date.now()) + 20;
-    const t = setTimeout(() => {
-      timers.delete(t);
-      marks.push(a.seq);
-      c.sendEvent({ type: 'playback.mark', seq: a.seq });
-    }, playedUntil - Date.now());
-    timers.add(t);
-  };
-  return {
-    marks,
-    stop: () => {
-      for (const t of timers) {
-        clearTimeout(t);
-      }
-      c.onAudio = undefined;
-    },
-  };
+function open(pipelineName: string): ReturnType<typeof openSession> {
+  return openSession(relay, pipelineName);
 }
 
 describe('Deepgram + OpenAI-compatible LLM + ElevenLabs, all fakes, over the WebSocket path', () => {
@@ -214,12 +164,13 @@ describe('Deepgram + OpenAI-compatible LLM + ElevenLabs, all fakes, over the Web
     const said = mic.say(800);
     const interrupted = await c.log.waitFor('response.interrupted', () => true, 10_000);
     player.stop();
+    const framesAtInterrupt = c.audio.length;
     expect(interrupted.turnId).toBe(started.turnId);
     expect(interrupted.heardAudioMs % 20).toBe(0);
     expect(interrupted.heardAudioMs).toBeGreaterThanOrEqual(1000);
     expect(player.marks.length * 20).toBeGreaterThanOrEqual(interrupted.heardAudioMs);
     // Exact: the words whose last character ElevenLabs' alignment puts inside the heard audio.
-    expect(interrupted.heardText).toBe(spokenPrefix(REPLY, interrupted.heardAudioMs));
+    expect(interrupted.heardText).toBe(spokenPrefix(REPLY, interrupted.heardAudioMs, MS_PER_CHAR));
     expect(interrupted.heardText.length).toBeLessThan(REPLY.length);
     await said;
     await mic.pause(1200);
@@ -240,6 +191,49 @@ describe('Deepgram + OpenAI-compatible LLM + ElevenLabs, all fakes, over the Web
     ]);
     const m = await c.log.waitFor('turn.metrics', (x) => x.turnId === started.turnId);
     expect(m.interrupted).toBe(true);
+    // The output stopped: nothing of the interrupted reply after the event (the next reply starts flagged).
+    const after = c.audio.slice(framesAtInterrupt);
+    expect(after.length === 0 || (after[0]!.flags & 1) === 1).toBe(true);
+    mic.stop();
+    await c.close();
+  });
+
+  it('a pause shorter than the endpoint silence stays one turn', async () => {
+    dgFake.setTranscripts(['one two three four five six']);
+    replies = [SHORT_REPLY];
+    const { c, mic } = await open('providers');
+    await mic.pause(200);
+    await mic.say(500);
+    await mic.pause(300);
+    await mic.say(500);
+    const done = await c.log.waitFor('turn.metrics', () => true, 15_000);
+    expect(c.log.of('transcript.final').map((e) => e.text)).toEqual([
+      'one two three four five six',
+    ]);
+    expect(c.log.of('speech.started').length).toBe(2);
+    expect(done.interrupted).toBe(false);
+    mic.stop();
+    await c.close();
+  });
+
+  it('a backchannel and a 150 ms noise burst do not interrupt; the reply plays to the end', async () => {
+    const reply = `${SHORT_REPLY} And one more sentence to listen to.`;
+    dgFake.setTranscripts(['tell me a story', 'uh-huh']);
+    replies = [reply];
+    const { c, mic } = await open('providers');
+    await mic.pause(200);
+    await mic.say(700);
+    await c.log.waitFor('response.started', () => true, 10_000);
+    await vi.waitFor(() => expect(c.audio.length).toBeGreaterThanOrEqual(20), {
+      timeout: 10_000,
+    });
+    await mic.say(400); // "uh-huh"
+    await mic.pause(700);
+    await mic.noise(150);
+    const done = await c.log.waitFor('response.done', () => true, 20_000);
+    expect(done.text).toBe(reply);
+    expect(c.log.of('response.interrupted')).toEqual([]);
+    expect(c.log.of('transcript.final').map((e) => e.text)).toEqual(['tell me a story']);
     mic.stop();
     await c.close();
   });

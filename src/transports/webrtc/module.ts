@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RTCIceServer } from 'werift';
 import { SCOPES, type Principal } from '../../auth/principal.js';
+import type { RequestLike } from '../../auth/extract.js';
 import { isLoopbackAddress } from '../../auth/loopback.js';
-import { Ticker } from '../../core/ticker.js';
 import { RelayError, toRelayError } from '../../errors/errors.js';
-import type { HttpRoute, MediaContext, MediaModule } from '../../server/media-routes.js';
-import type { Admission } from '../../session/session-manager.js';
+import type { AdmissionLease, HttpRoute, MediaContext, MediaModule } from '../ports.js';
 import { demoPageHtml, type DemoInfo } from './demo-page.js';
 import type { OpusEncoderOptions } from './opus.js';
 import { WebRtcPeer, type WebRtcPeerConfig } from './peer.js';
@@ -62,7 +61,10 @@ export interface WebRtcModuleOptions {
   maxEventBufferBytes?: number;
   /** Largest client event on the data channel. Default 16 KiB. */
   maxEventBytes?: number;
-  /** Client events per second (token bucket, burst 2 s); beyond it the session ends 1008. */
+  /**
+   * Client events per second (token bucket, burst 2 s): excess events are dropped, and a
+   * second's worth of excess ends the session with 1008 (the relay's one rate policy).
+   */
   maxEventsPerSecond?: number;
   /** Reply audio encoder settings. */
   opus?: OpusEncoderOptions;
@@ -107,9 +109,8 @@ function resolvePeerConfig(o: WebRtcModuleOptions): WebRtcPeerConfig {
  * WebRTC ingress on the media listener (architecture section 6): WHIP-style signalling,
  * one werift peer per session, and the optional demo page.
  *
- * Every live peer is ticked every 20 ms by ONE ticker owned by this module (not one timer
- * per session): the relay's shared ticker is not part of MediaContext, and its session
- * poll runs only once a second, too slow to fill 20 ms silence slots.
+ * Every live peer is ticked every 20 ms from the relay's one shared ticker (the media
+ * context hands it over): never a timer per session, never a second ticker.
  */
 export class WebRtcModule implements MediaModule {
   readonly httpRoutes: HttpRoute[];
@@ -121,7 +122,6 @@ export class WebRtcModule implements MediaModule {
   readonly #bySession = new Map<string, WebRtcPeer>();
   /** Recently ended session id → tenant (insertion order, bounded). */
   readonly #ended = new Map<string, string>();
-  readonly #ticker: Ticker;
   #unsubscribeTick: (() => void) | undefined;
   #closing = false;
 
@@ -130,9 +130,6 @@ export class WebRtcModule implements MediaModule {
     this.#o = o;
     this.#path = (o.path ?? DEFAULT_PATH).replace(/\/+$/, '');
     this.#peerConfig = resolvePeerConfig(o);
-    this.#ticker = new Ticker(20, (err) =>
-      ctx.logger.error({ err: String(err) }, 'webrtc tick failed'),
-    );
     const base = this.#path;
     const prefix = `${base}/`;
     this.httpRoutes = [
@@ -254,17 +251,12 @@ export class WebRtcModule implements MediaModule {
     await Promise.all(all.map((p) => p.destroy()));
     this.#unsubscribeTick?.();
     this.#unsubscribeTick = undefined;
-    this.#ticker.stop();
   }
 
   // ── signalling ────────────────────────────────────────────────────────────────────
 
   async #authenticate(req: IncomingMessage): Promise<Principal> {
-    const auth = await this.#ctx.authenticator.authenticateRequest({
-      headers: req.headers,
-      rawHeaders: req.rawHeaders,
-      url: req.url ?? '/',
-    });
+    const auth = await this.#ctx.authenticator.authenticateRequest(requestLike(req));
     return auth.principal;
   }
 
@@ -274,53 +266,45 @@ export class WebRtcModule implements MediaModule {
     res.once('close', () => {
       gone = !res.writableFinished;
     });
-    let admission: Admission | undefined;
+    let lease: AdmissionLease | undefined;
     let peer: WebRtcPeer | undefined;
     try {
-      if (this.#closing || ctx.draining()) {
+      if (this.#closing) {
         throw new RelayError('RELAY_ERR_DRAINING', 'relay is draining; reconnect to another node');
       }
+      ctx.gate.assertOpen();
       const url = new URL(req.url ?? '/', 'http://relay.invalid');
       const pipelineName = url.searchParams.get('pipeline');
       if (pipelineName === null || pipelineName === '') {
         throw new RelayError('RELAY_ERR_BAD_REQUEST', 'missing ?pipeline=NAME');
       }
-      const principal = await this.#authenticate(req);
-      const config = ctx.pipelines.get(pipelineName);
-      if (config === undefined) {
-        throw new RelayError('RELAY_ERR_NOT_FOUND', `unknown pipeline "${pipelineName}"`);
-      }
-      ctx.authenticator.authorize(principal, {
-        scope: SCOPES.SESSION_CREATE,
+      let offer = '';
+      lease = await ctx.gate.admit({
+        credential: { kind: 'request', request: requestLike(req) },
         pipeline: pipelineName,
+        beforeAdmit: async () => {
+          const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+          if (type !== SDP_TYPE) {
+            throw new RelayError('RELAY_ERR_BAD_REQUEST', `Content-Type must be ${SDP_TYPE}`);
+          }
+          offer = await readBody(
+            req,
+            this.#o.maxOfferBytes ?? 64 * 1024,
+            this.#o.bodyTimeoutMs ?? 5_000,
+          );
+          const problem = offerProblem(offer);
+          if (problem !== undefined) {
+            throw new RelayError('RELAY_ERR_BAD_REQUEST', problem);
+          }
+        },
+        gone: () => gone,
       });
-      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-      if (type !== SDP_TYPE) {
-        throw new RelayError('RELAY_ERR_BAD_REQUEST', `Content-Type must be ${SDP_TYPE}`);
-      }
-      const offer = await readBody(
-        req,
-        this.#o.maxOfferBytes ?? 64 * 1024,
-        this.#o.bodyTimeoutMs ?? 5_000,
-      );
-      const problem = offerProblem(offer);
-      if (problem !== undefined) {
-        throw new RelayError('RELAY_ERR_BAD_REQUEST', problem);
-      }
-      admission = await ctx.sessions.admit(principal);
-      if (gone) {
-        throw new RelayError('RELAY_ERR_CLOSED', 'client went away');
-      }
-      peer = this.#newPeer(config.audio.sampleRateHz, admission.sessionId);
+      peer = this.#newPeer(lease.config.audio.sampleRateHz, lease.sessionId);
       const answer = await peer.negotiate(offer);
-      if (gone || this.#closing || ctx.draining()) {
-        throw new RelayError(
-          gone ? 'RELAY_ERR_CLOSED' : 'RELAY_ERR_DRAINING',
-          gone ? 'client went away' : 'relay is draining',
-        );
+      if (this.#closing) {
+        throw new RelayError('RELAY_ERR_DRAINING', 'relay is draining');
       }
-      const session = ctx.sessions.create(admission, config, principal, peer);
-      admission = undefined;
+      const session = lease.commit(peer);
       this.#bySession.set(session.id, peer);
       peer.attach(session);
       ctx.metrics.upgrades.labels('ok').inc();
@@ -334,9 +318,7 @@ export class WebRtcModule implements MediaModule {
       if (peer !== undefined && peer.session === undefined) {
         void peer.destroy();
       }
-      if (admission !== undefined) {
-        ctx.sessions.release(admission);
-      }
+      lease?.release();
       this.#refuse(req, res, err);
     }
   }
@@ -423,7 +405,7 @@ export class WebRtcModule implements MediaModule {
       },
     });
     this.#peers.add(peer);
-    this.#unsubscribeTick ??= this.#ticker.subscribe(this.#tick);
+    this.#unsubscribeTick ??= this.#ctx.ticker.subscribe(this.#tick);
     return peer;
   }
 
@@ -467,6 +449,10 @@ export class WebRtcModule implements MediaModule {
     });
     res.end(body);
   }
+}
+
+function requestLike(req: IncomingMessage): RequestLike {
+  return { headers: req.headers, rawHeaders: req.rawHeaders, url: req.url ?? '/' };
 }
 
 /** Reads a request body as UTF-8 up to `limit` bytes (413 beyond), within `timeoutMs`. */

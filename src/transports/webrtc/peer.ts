@@ -11,13 +11,15 @@ import {
   type RTCRtpTransceiver,
 } from 'werift';
 import { nowMs } from '../../core/clock.js';
+import { MessageRateLimiter } from '../../core/rate-limit.js';
+import { SlowConsumerGuard } from '../../core/slow-consumer.js';
 import { RelayError } from '../../errors/errors.js';
 import type { ServerEvent } from '../../frames/events.js';
 import { bytesPerFrame, FRAME_MS, type OutputFrame } from '../../frames/frames.js';
 import type { Metrics } from '../../observability/metrics.js';
-import type { RelaySession, SessionTransport } from '../../session/relay-session.js';
+import type { SessionHandle, SessionTransport } from '../ports.js';
 import { ClientClock } from '../ws/client-clock.js';
-import { parseClientEvent } from '../ws/client-events.js';
+import { parseClientEvent } from '../../frames/client-events.js';
 import {
   OPUS_SILENCE_FRAME,
   OpusDecoderAtRate,
@@ -93,7 +95,7 @@ export class WebRtcPeer implements SessionTransport {
   readonly #d: WebRtcPeerDeps;
   readonly #pc: RTCPeerConnection;
   readonly #subs: Unsubscribe[] = [];
-  #session: RelaySession | undefined;
+  #session: SessionHandle | undefined;
   #transceiver: RTCRtpTransceiver | undefined;
   #sender: RTCRtpSender | undefined;
   #opusPt: number | undefined;
@@ -115,8 +117,8 @@ export class WebRtcPeer implements SessionTransport {
   #inTalk = false;
   #lastAudioMs = 0;
   #lastTurn = '';
-  #tokens: number;
-  #lastRefill = nowMs();
+  readonly #rate: MessageRateLimiter;
+  readonly #slowEvents: SlowConsumerGuard;
   readonly #stats = {
     framesIn: 0,
     decodeErrors: 0,
@@ -131,7 +133,16 @@ export class WebRtcPeer implements SessionTransport {
     this.#d = d;
     const c = d.config;
     this.#lastRtpMs = this.createdAtMs;
-    this.#tokens = c.maxEventsPerSecond * 2;
+    this.#rate = new MessageRateLimiter(c.maxEventsPerSecond, this.createdAtMs);
+    // Reply audio goes over RTP (never queued here): only the events channel can back up.
+    this.#slowEvents = new SlowConsumerGuard(
+      {
+        dropAudioAboveBytes: c.maxEventBufferBytes,
+        closeAboveBytes: c.maxEventBufferBytes,
+        maxSlowMs: Infinity,
+      },
+      () => this.#slow('client too slow to read events'),
+    );
     this.#frameBytes = bytesPerFrame(d.pipelineRateHz);
     this.#decoder = new OpusDecoderAtRate(d.pipelineRateHz);
     this.#encoder = new OpusEncoderAtRate(d.pipelineRateHz, c.opus);
@@ -189,7 +200,7 @@ export class WebRtcPeer implements SessionTransport {
   }
 
   /** The session this peer carries (after attach). */
-  get session(): RelaySession | undefined {
+  get session(): SessionHandle | undefined {
     return this.#session;
   }
 
@@ -268,7 +279,7 @@ export class WebRtcPeer implements SessionTransport {
     return filtered.sdp;
   }
 
-  attach(session: RelaySession): void {
+  attach(session: SessionHandle): void {
     this.#session = session;
     if (this.#closed) {
       session.transportClosed(1006, 'peer closed before the session started');
@@ -291,8 +302,7 @@ export class WebRtcPeer implements SessionTransport {
       this.#pending.push(text);
       return;
     }
-    if (dc.bufferedAmount > this.#d.config.maxEventBufferBytes) {
-      this.#slow('client too slow to read events');
+    if (!this.#slowEvents.event(dc.bufferedAmount)) {
       return;
     }
     try {
@@ -463,7 +473,7 @@ export class WebRtcPeer implements SessionTransport {
     this.#partial = p.buf.length === 0 ? undefined : p;
   }
 
-  #push(session: RelaySession, seq: number, mediaMs: number, payload: Buffer, now: number): void {
+  #push(session: SessionHandle, seq: number, mediaMs: number, payload: Buffer, now: number): void {
     this.#stats.framesIn++;
     this.#d.metrics.framesIn.inc();
     session.pushFrame({
@@ -511,18 +521,14 @@ export class WebRtcPeer implements SessionTransport {
       return;
     }
     const c = this.#d.config;
-    const now = nowMs();
-    this.#tokens = Math.min(
-      c.maxEventsPerSecond * 2,
-      this.#tokens + ((now - this.#lastRefill) * c.maxEventsPerSecond) / 1000,
-    );
-    this.#lastRefill = now;
-    if (this.#tokens < 1) {
+    const verdict = this.#rate.take(nowMs());
+    if (verdict !== 'ok') {
       this.#d.metrics.framesDropped.labels('rate_limited').inc();
-      session.end(1008, 'event rate limit exceeded');
+      if (verdict === 'close') {
+        session.end(1008, 'event rate limit exceeded');
+      }
       return;
     }
-    this.#tokens -= 1;
     if (typeof data !== 'string') {
       this.sendEvent({
         type: 'error',

@@ -6,7 +6,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RTCPeerConnection, RtpHeader, RtpPacket, useOPUS, type RTCRtpTransceiver } from 'werift';
+import {
+  RTCPeerConnection,
+  RtpHeader,
+  RtpPacket,
+  useOPUS,
+  type RTCDataChannel,
+  type RTCRtpTransceiver,
+} from 'werift';
 import { silentLogger } from '../../observability/logger.js';
 import { relayConfigSchema } from '../../server/relay-config.js';
 import { startRelay, type Relay } from '../../server/relay.js';
@@ -117,6 +124,8 @@ export async function startWebRtcTestRelay(
 export class WeriftClient {
   readonly pc: RTCPeerConnection;
   readonly transceiver: RTCRtpTransceiver;
+  /** The `events` data channel (client events go out here). */
+  readonly dc: RTCDataChannel;
   readonly events: Record<string, unknown>[] = [];
   readonly received: RtpPacket[] = [];
   readonly #waiters = new Set<() => void>();
@@ -125,6 +134,11 @@ export class WeriftClient {
 
   constructor() {
     this.pc = new RTCPeerConnection({
+      // One ICE transport for the audio and the data channel, as a browser ends up with.
+      // With werift's default ("max-compat") the data channel gets its own transport, and
+      // when the bundled answer moves it onto the audio one, werift 0.24 drops the old
+      // transport without closing it: its UDP sockets stay open after pc.close().
+      bundlePolicy: 'max-bundle',
       iceServers: [],
       iceUseIpv6: false,
       iceAdditionalHostAddresses: ['127.0.0.1'],
@@ -133,6 +147,7 @@ export class WeriftClient {
       codecs: { audio: [useOPUS()] },
     });
     const dc = this.pc.createDataChannel('events');
+    this.dc = dc;
     dc.onMessage.subscribe((m) => {
       this.events.push(JSON.parse(String(m)) as Record<string, unknown>);
       this.#wake();

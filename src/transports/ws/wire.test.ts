@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FLAG_REPLY_END, HEADER_BYTES, decodeFrame, encodeFrame } from './wire.js';
-import { parseClientEvent } from './client-events.js';
+import { parseClientEvent } from '../../frames/client-events.js';
 
 describe('protocol v1 frames', () => {
   it('round-trips the header big-endian, wrapping seq and timestamp', () => {

@@ -2,18 +2,13 @@ import type { WebSocket } from 'ws';
 import type { ServerEvent } from '../../frames/events.js';
 import type { OutputFrame } from '../../frames/frames.js';
 import type { Metrics } from '../../observability/metrics.js';
-import type { SessionTransport } from '../../session/relay-session.js';
+import type { SessionTransport } from '../ports.js';
 import { FLAG_REPLY_START, encodeFrame } from './wire.js';
 import { nowMs } from '../../core/clock.js';
+import { SlowConsumerGuard, type SlowConsumerPolicy } from '../../core/slow-consumer.js';
 
-export interface WsBackpressurePolicy {
-  /** Above this many buffered bytes, reply audio frames are dropped (counted). */
-  dropAudioAboveBytes: number;
-  /** Above this many buffered bytes (or slow for longer than maxSlowMs), the session is closed 4008. */
-  closeAboveBytes: number;
-  /** How long the client may stay above the drop threshold before it is closed. */
-  maxSlowMs: number;
-}
+/** The WebSocket's slow-consumer thresholds (the relay's one slow-consumer policy). */
+export type WsBackpressurePolicy = SlowConsumerPolicy;
 
 export const DEFAULT_WS_BACKPRESSURE: WsBackpressurePolicy = {
   dropAudioAboveBytes: 64 * 1024,
@@ -31,51 +26,34 @@ export const DEFAULT_WS_BACKPRESSURE: WsBackpressurePolicy = {
 export class WsTransport implements SessionTransport {
   readonly kind = 'ws';
   readonly #ws: WebSocket;
-  readonly #policy: WsBackpressurePolicy;
+  readonly #guard: SlowConsumerGuard;
   readonly #dropped;
-  readonly #onSlow: () => void;
   #lastTurn = '';
-  #slowSinceMs = 0;
   #closed = false;
 
   constructor(ws: WebSocket, metrics: Metrics, policy: WsBackpressurePolicy, onSlow: () => void) {
     this.#ws = ws;
-    this.#policy = policy;
+    this.#guard = new SlowConsumerGuard(policy, onSlow);
     this.#dropped = metrics.framesDropped.labels('client_slow');
-    this.#onSlow = onSlow;
   }
 
   sendEvent(event: ServerEvent): void {
     if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) {
       return;
     }
-    if (this.#ws.bufferedAmount > this.#policy.closeAboveBytes) {
-      this.#onSlow();
-      return;
+    if (this.#guard.event(this.#ws.bufferedAmount)) {
+      this.#ws.send(JSON.stringify(event));
     }
-    this.#ws.send(JSON.stringify(event));
   }
 
   sendAudio(frame: OutputFrame): void {
     if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) {
       return;
     }
-    const buffered = this.#ws.bufferedAmount;
-    if (buffered > this.#policy.dropAudioAboveBytes) {
+    if (!this.#guard.audio(this.#ws.bufferedAmount, nowMs())) {
       this.#dropped.inc();
-      const now = nowMs();
-      if (this.#slowSinceMs === 0) {
-        this.#slowSinceMs = now;
-      }
-      if (
-        buffered > this.#policy.closeAboveBytes ||
-        now - this.#slowSinceMs > this.#policy.maxSlowMs
-      ) {
-        this.#onSlow();
-      }
       return;
     }
-    this.#slowSinceMs = 0;
     let flags = 0;
     if (frame.turnId !== this.#lastTurn) {
       this.#lastTurn = frame.turnId;
@@ -88,17 +66,8 @@ export class WsTransport implements SessionTransport {
 
   /** Slow-consumer check once a second: the backlog stayed high for too long. */
   poll(nowMs: number): void {
-    if (this.#closed) {
-      return;
-    }
-    if (this.#ws.bufferedAmount <= this.#policy.dropAudioAboveBytes) {
-      this.#slowSinceMs = 0;
-      return;
-    }
-    if (this.#slowSinceMs === 0) {
-      this.#slowSinceMs = nowMs;
-    } else if (nowMs - this.#slowSinceMs > this.#policy.maxSlowMs) {
-      this.#onSlow();
+    if (!this.#closed) {
+      this.#guard.poll(this.#ws.bufferedAmount, nowMs);
     }
   }
 

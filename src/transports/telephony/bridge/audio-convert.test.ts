@@ -7,7 +7,8 @@ import { makeFormat, exactFrameRule, frameRule } from '../chunker.js';
 import { EXOTEL_CHUNK } from '../exotel.js';
 import { createSerializer } from '../serializers.js';
 import type { WireMessage } from '../types.js';
-import { decodeCarrier, encodeCarrier, InboundAudio, OutboundAudio } from './audio-convert.js';
+import { decodeCarrier, encodeCarrier, OutboundAudio } from './audio-convert.js';
+import { InboundAudio } from './inbound-audio.js';
 import { CarrierTransport, type CarrierWire } from './carrier-transport.js';
 
 const MULAW_8K = makeFormat('mulaw', 8000, frameRule('mulaw', 8000));

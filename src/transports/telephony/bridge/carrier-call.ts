@@ -11,25 +11,22 @@
  * (rate-limited), and a call that keeps sending them is closed with 1008.
  */
 import type { Logger } from 'pino';
-import { SCOPES, type Principal } from '../../../auth/principal.js';
 import type { PipelineConfig } from '../../../config/pipeline-schema.js';
 import { nowMs } from '../../../core/clock.js';
+import { MessageRateLimiter } from '../../../core/rate-limit.js';
 import { RelayError, toRelayError } from '../../../errors/errors.js';
 import { httpStatusOf, wsCloseCodeOf } from '../../../errors/map.js';
-import type { MediaContext } from '../../../server/media-routes.js';
-import type { RelaySession } from '../../../session/relay-session.js';
-import type { Admission } from '../../../session/session-manager.js';
+import type { AdmissionLease, MediaContext, SessionHandle } from '../../ports.js';
 import type { CarrierName, CarrierSerializer, InboundEvent, StartEvent } from '../types.js';
-import { InboundAudio, isConvertible } from './audio-convert.js';
+import { isConvertible } from './audio-convert.js';
+import { InboundAudio } from './inbound-audio.js';
 import { CarrierTransport, type CarrierWire } from './carrier-transport.js';
 import type { CallInfo, ResolvedTelephonyOptions } from './options.js';
 
 /** The session's principal and pipeline were settled at the upgrade (a path token). */
 export interface ReadyAuth {
   kind: 'ready';
-  principal: Principal;
-  admission: Admission;
-  config: PipelineConfig;
+  lease: AdmissionLease;
 }
 
 /** The carrier credential passed; the relay credential comes with the start message. */
@@ -55,26 +52,6 @@ export interface CarrierCallOptions {
   onDone?(): void;
 }
 
-/**
- * Authenticate a relay credential a carrier brought. A token the verifier cannot even decode
- * (the JWT layer reports that as RELAY_ERR_INTERNAL) is the caller's fault: 401, not 500.
- */
-export async function authenticateCarrierToken(
-  ctx: MediaContext,
-  token: string,
-  source: 'authorization' | 'query',
-): Promise<Principal> {
-  try {
-    return await ctx.authenticator.authenticate(token, { source });
-  } catch (err) {
-    const e = toRelayError(err);
-    if (e.code === 'RELAY_ERR_INTERNAL') {
-      throw new RelayError('RELAY_ERR_UNAUTHENTICATED', 'invalid token', { cause: err });
-    }
-    throw e;
-  }
-}
-
 /** Inbound tracks that carry the caller (Twilio and Telnyx name them differently). */
 const CALLER_TRACKS = new Set(['inbound', 'inbound_track']);
 /** Bad-message log lines per call before only counting. */
@@ -90,19 +67,17 @@ export class CarrierCall {
   /** The call's logger, with the carrier call id and session id once known. */
   #log: Logger;
   #phase: Phase = 'waiting-start';
-  #session: RelaySession | undefined;
+  #session: SessionHandle | undefined;
   #transport: CarrierTransport | undefined;
   #inbound: InboundAudio | undefined;
   #start: StartEvent | undefined;
   #pending: { ev: InboundEvent; arrivalMs: number }[] = [];
   #startTimer: NodeJS.Timeout | undefined;
-  #tokens: number;
-  #lastRefill = nowMs();
-  #overRate = 0;
+  readonly #rate: MessageRateLimiter;
   #badTokens: number;
   #badRefill = nowMs();
   #logged = 0;
-  #admission: Admission | undefined;
+  #lease: AdmissionLease | undefined;
   readonly #m;
 
   constructor(o: CarrierCallOptions) {
@@ -111,7 +86,7 @@ export class CarrierCall {
     this.info = { carrier: o.carrier, customParameters: {} };
     this.#baseLog = o.logger;
     this.#log = o.logger;
-    this.#tokens = this.#s.maxMessagesPerSecond * 2;
+    this.#rate = new MessageRateLimiter(this.#s.maxMessagesPerSecond, nowMs());
     this.#badTokens = this.#s.maxBadMessages;
     const dropped = o.ctx.metrics.framesDropped;
     this.#m = {
@@ -133,7 +108,11 @@ export class CarrierCall {
     }, this.#s.startTimeoutMs);
     this.#startTimer.unref();
     if (o.auth.kind === 'ready') {
-      this.#createSession(o.auth.admission, o.auth.config, o.auth.principal);
+      try {
+        this.#createSession(o.auth.lease);
+      } catch (err) {
+        this.#refuse(toRelayError(err));
+      }
     }
   }
 
@@ -141,7 +120,7 @@ export class CarrierCall {
     return this.#phase === 'closed';
   }
 
-  get session(): RelaySession | undefined {
+  get session(): SessionHandle | undefined {
     return this.#session;
   }
 
@@ -195,10 +174,7 @@ export class CarrierCall {
     if (s !== undefined) {
       s.transportClosed(code, 'carrier closed');
     }
-    if (this.#admission !== undefined) {
-      this.#o.ctx.sessions.release(this.#admission);
-      this.#admission = undefined;
-    }
+    this.#lease?.release();
     this.#o.onDone?.();
   }
 
@@ -219,20 +195,20 @@ export class CarrierCall {
   }
 
   #rateOk(): boolean {
-    const now = nowMs();
-    const rate = this.#s.maxMessagesPerSecond;
-    this.#tokens = Math.min(rate * 2, this.#tokens + ((now - this.#lastRefill) * rate) / 1000);
-    this.#lastRefill = now;
-    if (this.#tokens < 1) {
-      this.#m.rate.inc();
-      if (++this.#overRate > rate) {
-        this.#fail(1008, 'message rate limit exceeded');
-      }
-      return false;
+    const verdict = this.#rate.take(nowMs());
+    if (verdict === 'ok') {
+      return true;
     }
-    this.#tokens -= 1;
-    this.#overRate = 0;
-    return true;
+    this.#m.rate.inc();
+    if (verdict === 'close') {
+      this.#fail(1008, 'message rate limit exceeded');
+    }
+    return false;
+  }
+
+  /** The carrier stopped answering pings: it is not reading its socket (or is gone). */
+  heartbeatMissed(): void {
+    this.#fail(4008, 'carrier not reading: heartbeat missed');
   }
 
   #handle(ev: InboundEvent, arrivalMs = nowMs()): void {
@@ -321,7 +297,7 @@ export class CarrierCall {
     }
     const auth = this.#o.auth;
     if (auth.kind === 'ready') {
-      this.#setupInbound(ev, auth.config);
+      this.#setupInbound(ev, auth.lease.config);
       this.#clearTimer();
       this.#phase = 'live';
       return;
@@ -331,36 +307,22 @@ export class CarrierCall {
   }
 
   async #authorize(auth: DeferredAuth, start: StartEvent): Promise<void> {
-    const ctx = this.#o.ctx;
     const token = await auth.credential(start);
     if (token === undefined || token === '') {
       throw new RelayError('RELAY_ERR_UNAUTHENTICATED', 'the call carries no relay credential');
     }
-    const principal = await authenticateCarrierToken(ctx, token, 'authorization');
-    const name =
-      auth.pipeline ??
-      start.customParameters['pipeline'] ??
-      auth.carrierPipeline ??
-      this.#s.defaultPipeline;
-    const config = ctx.pipelines.get(name);
-    if (config === undefined) {
-      throw new RelayError('RELAY_ERR_NOT_FOUND', 'unknown pipeline');
-    }
-    ctx.authenticator.authorize(principal, { scope: SCOPES.SESSION_CREATE, pipeline: name });
-    if (ctx.draining()) {
-      throw new RelayError('RELAY_ERR_DRAINING', 'relay is draining; reconnect to another node');
-    }
-    if (this.#phase !== 'authorizing') {
-      return;
-    }
-    const admission = await ctx.sessions.admit(principal);
-    if (this.#phase !== 'authorizing') {
-      ctx.sessions.release(admission);
-      return;
-    }
+    const lease = await this.#o.ctx.gate.admit({
+      credential: { kind: 'token', token, source: 'authorization' },
+      pipeline:
+        auth.pipeline ??
+        start.customParameters['pipeline'] ??
+        auth.carrierPipeline ??
+        this.#s.defaultPipeline,
+      gone: () => this.#phase !== 'authorizing',
+    });
     this.#clearTimer();
-    this.#createSession(admission, config, principal);
-    this.#setupInbound(start, config);
+    this.#createSession(lease);
+    this.#setupInbound(start, lease.config);
     this.#phase = 'live';
     const pending = this.#pending;
     this.#pending = [];
@@ -379,10 +341,11 @@ export class CarrierCall {
     });
   }
 
-  #createSession(admission: Admission, config: PipelineConfig, principal: Principal): void {
+  #createSession(lease: AdmissionLease): void {
     const ctx = this.#o.ctx;
     const s = this.#s;
-    const holder: { session?: RelaySession } = {};
+    const config = lease.config;
+    const holder: { session?: SessionHandle } = {};
     const onEvent = s.onEvent;
     const transport = new CarrierTransport({
       carrier: this.#o.carrier,
@@ -398,11 +361,10 @@ export class CarrierCall {
       onSlow: () => holder.session?.end(4008, 'carrier too slow to read audio'),
     });
     this.#transport = transport;
-    this.#admission = admission;
-    this.info.sessionId = admission.sessionId;
+    this.#lease = lease;
+    this.info.sessionId = lease.sessionId;
     this.#rebindLog();
-    const session = ctx.sessions.create(admission, config, principal, transport);
-    this.#admission = undefined;
+    const session = lease.commit(transport);
     holder.session = session;
     this.#session = session;
     this.#log.info({ pipeline: config.name }, 'carrier call started');

@@ -8,10 +8,11 @@
  * and their echoes (Twilio and Telnyx echo marks on clear) are ignored.
  */
 import { nowMs } from '../../../core/clock.js';
+import { SlowConsumerGuard } from '../../../core/slow-consumer.js';
 import type { ServerEvent } from '../../../frames/events.js';
 import type { OutputFrame } from '../../../frames/frames.js';
 import type { Metrics } from '../../../observability/metrics.js';
-import type { SessionTransport } from '../../../session/relay-session.js';
+import type { SessionTransport } from '../../ports.js';
 import type { CarrierMediaFormat, CarrierName, CarrierSerializer, WireMessage } from '../types.js';
 import { isConvertible, OutboundAudio, type OutboundPiece } from './audio-convert.js';
 
@@ -63,7 +64,7 @@ export class CarrierTransport implements SessionTransport {
   #lastSeq: number | undefined;
   #lastMarked: number | undefined;
   readonly #marks = new Map<string, number>();
-  #slowSinceMs = 0;
+  readonly #guard: SlowConsumerGuard;
   #closed = false;
   #peerEnded = false;
   #marksSent = 0;
@@ -78,6 +79,7 @@ export class CarrierTransport implements SessionTransport {
     this.#serializer = o.serializer;
     this.#wire = o.wire;
     this.#dropSlow = o.metrics.framesDropped.labels('carrier_slow');
+    this.#guard = new SlowConsumerGuard(o, () => o.onSlow());
     this.#dropNoFormat = o.metrics.framesDropped.labels('carrier_no_output_format');
   }
 
@@ -111,7 +113,7 @@ export class CarrierTransport implements SessionTransport {
     if (this.#closed || !this.#wire.open) {
       return;
     }
-    if (this.#backlogged()) {
+    if (!this.#guard.audio(this.#wire.bufferedAmount, nowMs())) {
       this.#dropSlow.inc();
       return;
     }
@@ -138,15 +140,8 @@ export class CarrierTransport implements SessionTransport {
 
   /** Slow-consumer check about once a second (the shared ticker). */
   poll(now: number): void {
-    if (this.#closed) {
-      return;
-    }
-    if (this.#wire.bufferedAmount <= this.#o.dropAudioAboveBytes) {
-      this.#slowSinceMs = 0;
-    } else if (this.#slowSinceMs === 0) {
-      this.#slowSinceMs = now;
-    } else if (now - this.#slowSinceMs > this.#o.maxSlowMs) {
-      this.#o.onSlow();
+    if (!this.#closed) {
+      this.#guard.poll(this.#wire.bufferedAmount, now);
     }
   }
 
@@ -186,22 +181,6 @@ export class CarrierTransport implements SessionTransport {
     }
     this.#marksAcked++;
     return seq;
-  }
-
-  #backlogged(): boolean {
-    const buffered = this.#wire.bufferedAmount;
-    if (buffered <= this.#o.dropAudioAboveBytes) {
-      this.#slowSinceMs = 0;
-      return false;
-    }
-    const now = nowMs();
-    if (this.#slowSinceMs === 0) {
-      this.#slowSinceMs = now;
-    }
-    if (buffered > this.#o.closeAboveBytes || now - this.#slowSinceMs > this.#o.maxSlowMs) {
-      this.#o.onSlow();
-    }
-    return true;
   }
 
   /** The converter for the serializer's current output format (it may change at `start`). */

@@ -21,13 +21,8 @@ export {
 } from './options.js';
 export { CarrierTransport, MARK_PREFIX, type CarrierWire } from './carrier-transport.js';
 export { CarrierCall } from './carrier-call.js';
-export {
-  InboundAudio,
-  OutboundAudio,
-  decodeCarrier,
-  encodeCarrier,
-  isConvertible,
-} from './audio-convert.js';
+export { OutboundAudio, decodeCarrier, encodeCarrier, isConvertible } from './audio-convert.js';
+export { InboundAudio } from './inbound-audio.js';
 export { START_CARRIES_PARAMETERS, gateUpgrade } from './gate.js';
 export {
   telephonyConfigSchema,

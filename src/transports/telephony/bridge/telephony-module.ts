@@ -10,24 +10,19 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { SCOPES } from '../../../auth/principal.js';
+import { Heartbeat } from '../../../core/heartbeat.js';
 import { RelayError, toRelayError } from '../../../errors/errors.js';
 import type {
+  AdmissionLease,
   MediaContext,
   MediaModule,
   MediaModuleFactory,
   UpgradeRoute,
-} from '../../../server/media-routes.js';
-import type { Admission } from '../../../session/session-manager.js';
+} from '../../ports.js';
 import { CARRIER_ENDPOINTS, carrierForPath } from '../endpoints.js';
 import { createSerializer } from '../serializers.js';
 import type { StartEvent } from '../types.js';
-import {
-  CarrierCall,
-  authenticateCarrierToken,
-  type DeferredAuth,
-  type ReadyAuth,
-} from './carrier-call.js';
+import { CarrierCall, type DeferredAuth, type ReadyAuth } from './carrier-call.js';
 import type { CarrierWire } from './carrier-transport.js';
 import { addressAllowed, gateUpgrade } from './gate.js';
 import {
@@ -142,9 +137,8 @@ class TelephonyModule implements MediaModule {
   readonly #log: Logger;
   readonly #wss: WebSocketServer;
   readonly #sockets = new Set<WebSocket>();
-  readonly #alive = new WeakMap<WebSocket, boolean>();
   readonly #tcpSockets = new Set<Socket>();
-  readonly #heartbeat: NodeJS.Timeout;
+  readonly #heartbeat: Heartbeat;
   #tcp: Server | undefined;
   #closed = false;
 
@@ -165,8 +159,7 @@ class TelephonyModule implements MediaModule {
         return wanted !== undefined && protocols.has(wanted) ? wanted : false;
       },
     });
-    this.#heartbeat = setInterval(() => this.#beat(), this.#s.heartbeatMs);
-    this.#heartbeat.unref();
+    this.#heartbeat = new Heartbeat(this.#s.heartbeatMs, ctx.ticker);
   }
 
   get upgradeRoutes(): UpgradeRoute[] {
@@ -204,7 +197,7 @@ class TelephonyModule implements MediaModule {
       return;
     }
     this.#closed = true;
-    clearInterval(this.#heartbeat);
+    this.#heartbeat.stop();
     for (const ws of this.#sockets) {
       ws.terminate();
     }
@@ -220,7 +213,7 @@ class TelephonyModule implements MediaModule {
   async #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => undefined);
     const ctx = this.#ctx;
-    let admission: Admission | undefined;
+    let lease: AdmissionLease | undefined;
     try {
       const url = new URL(req.url ?? '/', 'http://relay.invalid');
       const carrier = carrierForPath(url.pathname);
@@ -229,9 +222,10 @@ class TelephonyModule implements MediaModule {
       if (carrier === undefined || carrier === 'audiosocket' || cfg === undefined) {
         throw new RelayError('RELAY_ERR_NOT_FOUND', 'no upgrade endpoint at this path');
       }
-      if (this.#closed || ctx.draining()) {
+      if (this.#closed) {
         throw new RelayError('RELAY_ERR_DRAINING', 'relay is draining; reconnect to another node');
       }
+      ctx.gate.assertOpen();
       if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
         throw new RelayError('RELAY_ERR_BAD_REQUEST', 'expected Upgrade: websocket');
       }
@@ -239,19 +233,16 @@ class TelephonyModule implements MediaModule {
       const queryPipeline = url.searchParams.get('pipeline') ?? '';
       let auth: ReadyAuth | DeferredAuth;
       if (decision.kind === 'path-token') {
-        const principal = await authenticateCarrierToken(
-          ctx,
-          decision.token,
-          this.#s.pathTokens === 'any' ? 'authorization' : 'query',
-        );
-        const name = queryPipeline || (cfg.pipeline ?? this.#s.defaultPipeline);
-        const config = ctx.pipelines.get(name);
-        if (config === undefined) {
-          throw new RelayError('RELAY_ERR_NOT_FOUND', `unknown pipeline "${name}"`);
-        }
-        ctx.authenticator.authorize(principal, { scope: SCOPES.SESSION_CREATE, pipeline: name });
-        admission = await ctx.sessions.admit(principal);
-        auth = { kind: 'ready', principal, admission, config };
+        lease = await ctx.gate.admit({
+          credential: {
+            kind: 'token',
+            token: decision.token,
+            source: this.#s.pathTokens === 'any' ? 'authorization' : 'query',
+          },
+          pipeline: queryPipeline || (cfg.pipeline ?? this.#s.defaultPipeline),
+          gone: () => socket.destroyed,
+        });
+        auth = { kind: 'ready', lease };
       } else {
         const serviceToken = cfg.serviceToken;
         auth = {
@@ -261,29 +252,19 @@ class TelephonyModule implements MediaModule {
           credential: (start: StartEvent) => start.customParameters['token'] ?? serviceToken,
         };
       }
-      const adm = admission;
-      if (socket.destroyed) {
-        if (adm !== undefined) {
-          ctx.sessions.release(adm);
-        }
-        return;
-      }
-      let upgraded = false;
-      socket.once('close', () => {
-        // ws answers a malformed handshake itself and never calls back: give the slot back.
-        if (!upgraded && adm !== undefined) {
-          ctx.sessions.release(adm);
-        }
-      });
+      const l = lease;
+      // ws answers a malformed handshake itself and never calls back: give the slot back
+      // (nothing once the call committed it).
+      socket.once('close', () => l?.release());
       const serializer = createSerializer(carrier, cfg.serializer ?? {});
       this.#wss.handleUpgrade(req, socket, head, (ws) => {
-        upgraded = true;
         ctx.metrics.upgrades.labels('ok').inc();
         this.#attach(ws, carrier, serializer, auth);
       });
     } catch (err) {
-      if (admission !== undefined) {
-        ctx.sessions.release(admission);
+      lease?.release();
+      if (socket.destroyed) {
+        return; // the carrier left while it was being admitted
       }
       const e = toRelayError(err);
       if (e.code === 'RELAY_ERR_INTERNAL') {
@@ -302,13 +283,11 @@ class TelephonyModule implements MediaModule {
     if (this.#closed) {
       ws.terminate();
       if (auth.kind === 'ready') {
-        this.#ctx.sessions.release(auth.admission);
+        auth.lease.release();
       }
       return;
     }
     this.#sockets.add(ws);
-    this.#alive.set(ws, true);
-    ws.on('pong', () => this.#alive.set(ws, true));
     const call = new CarrierCall({
       carrier,
       serializer,
@@ -318,6 +297,7 @@ class TelephonyModule implements MediaModule {
       settings: this.#s,
       auth,
     });
+    this.#heartbeat.watch(ws, () => call.heartbeatMissed());
     ws.on('message', (data: RawData, isBinary: boolean) =>
       call.onMessage(asBuffer(data), isBinary),
     );
@@ -327,6 +307,7 @@ class TelephonyModule implements MediaModule {
     });
     ws.on('close', (code: number) => {
       this.#sockets.delete(ws);
+      this.#heartbeat.forget(ws);
       call.onClosed(code);
     });
   }
@@ -383,17 +364,6 @@ class TelephonyModule implements MediaModule {
       this.#tcpSockets.delete(sock);
       call.onClosed(1000);
     });
-  }
-
-  #beat(): void {
-    for (const ws of this.#sockets) {
-      if (this.#alive.get(ws) === false) {
-        ws.terminate();
-        continue;
-      }
-      this.#alive.set(ws, false);
-      ws.ping();
-    }
   }
 }
 
