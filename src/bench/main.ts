@@ -100,6 +100,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string' },
       'split-stages': { type: 'boolean', default: false },
       'stt-budget': { type: 'string', default: 'cancel' },
+      'engine-window-kb': { type: 'string' },
     },
   });
   const only = new Set((values.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()));

@@ -57,6 +57,8 @@ export interface UplinkEnvOptions {
   splitStages?: boolean;
   /** The relay's STT onBudgetExceeded (default cancel: restart the stream). */
   sttBudgetAction?: 'cancel' | 'record';
+  /** HTTP/2 receive window of the sim engine (default Node's 64 KiB). */
+  engineWindowBytes?: number;
 }
 
 export async function startUplinkEnv(o: UplinkEnvOptions = {}): Promise<UplinkEnv> {
@@ -68,7 +70,7 @@ export async function startUplinkEnv(o: UplinkEnvOptions = {}): Promise<UplinkEn
     }
   };
   try {
-    const sink = await spawnSpeechSink(SPEECH_SIM_PROFILE);
+    const sink = await spawnSpeechSink(SPEECH_SIM_PROFILE, o.engineWindowBytes);
     cleanups.push(() => sink.stop());
     const pipelines = join(dir, 'pipelines');
     await mkdir(pipelines);

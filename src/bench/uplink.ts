@@ -44,6 +44,9 @@ export interface UplinkRound {
   sttErrors: number;
   sttReconnects: number;
   sttReplayed: number;
+  /** Relay: socket → STT write inside the relay (mean ms; frames over 25 ms). */
+  insideMeanMs: number;
+  insideOver25ms: number;
   /** Process CPU per frame received in the window, µs. */
   cpuUsPerFrame: number;
   cpuShare: number;
@@ -141,6 +144,10 @@ export async function uplinkRound(
     sttErrors: stat(after, 'sttErrors') - stat(before, 'sttErrors'),
     sttReconnects: stat(after, 'sttReconnects') - stat(before, 'sttReconnects'),
     sttReplayed: stat(after, 'sttReplayed') - stat(before, 'sttReplayed'),
+    insideMeanMs:
+      (1000 * (stat(after, 'frameRelaySumS') - stat(before, 'frameRelaySumS'))) /
+      Math.max(1, stat(after, 'frameRelayCount') - stat(before, 'frameRelayCount')),
+    insideOver25ms: stat(after, 'frameRelayOver25ms') - stat(before, 'frameRelayOver25ms'),
     cpuUsPerFrame: windowFrames === 0 ? NaN : (s1.cpuUs - s0.cpuUs) / windowFrames,
     ...windowShares(w0, w1),
     up,
@@ -271,7 +278,10 @@ export async function benchUplink(
             `to STT ${res.toStt}/${res.received} (${(res.ratio * 100).toFixed(2)} %), ` +
             `${res.cpuUsPerFrame.toFixed(1)} µs CPU/frame, cpu ${(res.cpuShare * 100).toFixed(0)} %, ` +
             `stt cancels ${res.budgetCancels}/${res.utterances}, p99 ${(res.up.p99 / 1000).toFixed(1)} ms, ` +
-            `stt errors ${res.sttErrors}, reopens ${res.sttReconnects}, replayed ${res.sttReplayed}`,
+            `stt errors ${res.sttErrors}, reopens ${res.sttReconnects}, replayed ${res.sttReplayed}` +
+            (arm.name === 'relay'
+              ? `, socket→STT write mean ${res.insideMeanMs.toFixed(2)} ms, >25 ms ${res.insideOver25ms}`
+              : ''),
         );
       }
     }
