@@ -60,7 +60,7 @@ const PLANS = {
       sizes: [100, 200, 300],
       rounds: 3,
       warmupMs: 3000,
-      measureMs: 20_000,
+      measureMs: 15_000,
     },
     impaired: { streams: 20, seconds: 12 },
     soak: { streams: 150, seconds: 300 },
@@ -104,6 +104,9 @@ async function main(): Promise<void> {
       streams: { type: 'string' },
       rounds: { type: 'string' },
       seconds: { type: 'string' },
+      'split-stages': { type: 'boolean', default: false },
+      'stt-budget': { type: 'string', default: 'cancel' },
+      'engine-window-kb': { type: 'string' },
     },
   });
   const only = new Set((values.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()));

@@ -49,6 +49,19 @@ async function main(): Promise<void> {
   });
   const relay = await startRelay(config, silentLogger());
   const m = relay.metrics;
+  /** Socket → STT write inside the relay: count, sum (s) and frames over 25 ms (the top bucket). */
+  const frameRelay = async (): Promise<Record<string, number>> => {
+    const h = await m.frameRelay.get();
+    const v = (name: string, le?: number): number =>
+      h.values.find((x) => x.metricName === name && (le === undefined || x.labels['le'] === le))
+        ?.value ?? 0;
+    const count = v('relay_frame_relay_seconds_count');
+    return {
+      frameRelayCount: count,
+      frameRelaySumS: v('relay_frame_relay_seconds_sum'),
+      frameRelayOver25ms: count - v('relay_frame_relay_seconds_bucket', 0.025),
+    };
+  };
   serveParent(
     {
       mediaAddress: relay.mediaAddress ?? '',
@@ -63,6 +76,10 @@ async function main(): Promise<void> {
       sttBackpressure: await sum(m.framesDropped, 'reason', 'stt_backpressure'),
       sttUnavailable: await sum(m.framesDropped, 'reason', 'stt_unavailable'),
       budgetCancels: await sum(m.budgetExceeded, 'stage', 'stt'),
+      sttErrors: await sum(m.stageErrors, 'stage', 'stt'),
+      sttReconnects: await sum(m.sttReconnects),
+      sttReplayed: await sum(m.sttReplayedFrames),
+      ...(await frameRelay()),
       jitterLate: await sum(m.jitterFrames),
     }),
     () => relay.close(),

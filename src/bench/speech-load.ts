@@ -19,10 +19,9 @@ const FRAME_BYTES = 640;
 const SAMPLE_RATE_HZ = 16_000;
 const POOL_FRAMES = 100;
 
-/** Bursty arrival: every 600 ms, 100 ms of frames are held and go out together; 15 ms jitter. */
+/** Bursty arrival: every 600 ms, 100 ms of frames are held and go out together, in order. */
 export const BURSTY_ARRIVAL: ImpairmentProfile = {
   name: 'bursty',
-  jitterMs: 15,
   burst: { everyMs: 600, lengthMs: 100 },
 };
 

@@ -7,6 +7,7 @@
  *
  *   node --import tsx speech-sink-child.ts '{"profile":{"stt":{…},"llm":{…},"tts":{…}}}'
  */
+import type { Http2Server, ServerHttp2Session } from 'node:http2';
 import { fileURLToPath } from 'node:url';
 import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { RecognizeRequest__Output } from '../generated/voicerelay/v1/RecognizeRequest.js';
@@ -17,6 +18,7 @@ import { resolveProfiles, type SimProfileOverrides } from '../engines/sim/profil
 import { recognizeHandler } from '../engines/sim/stt-engine.js';
 import { synthesizeHandler } from '../engines/sim/tts-engine.js';
 import { stageProtos } from '../grpc/protos.js';
+import { ENGINE_SERVER_OPTIONS } from '../grpc/server-options.js';
 import { serveParent, spawnBenchChild } from './child-ipc.js';
 import { StampCounter } from './stamp-sink.js';
 import { summarize, type Summary } from './stats.js';
@@ -43,9 +45,18 @@ export interface SpeechSinkHandle {
   stop(): Promise<void>;
 }
 
-export async function spawnSpeechSink(profile: SimProfileOverrides): Promise<SpeechSinkHandle> {
+/**
+ * `windowBytes`: HTTP/2 receive window (connection and per stream) the engine grants its
+ * clients, instead of Node's default 64 KiB (a diagnosis knob: grpc-js servers have no
+ * option for it).
+ */
+export async function spawnSpeechSink(
+  profile: SimProfileOverrides,
+  windowBytes?: number,
+): Promise<SpeechSinkHandle> {
   const child = await spawnBenchChild<{ address: string }>(fileURLToPath(import.meta.url), {
     profile,
+    windowBytes,
   });
   return {
     address: child.info.address,
@@ -67,7 +78,10 @@ export async function spawnSpeechSink(profile: SimProfileOverrides): Promise<Spe
 }
 
 async function main(): Promise<void> {
-  const cfg = JSON.parse(process.argv[2] ?? '{}') as { profile?: SimProfileOverrides };
+  const cfg = JSON.parse(process.argv[2] ?? '{}') as {
+    profile?: SimProfileOverrides;
+    windowBytes?: number;
+  };
   const profiles = resolveProfiles(cfg.profile ?? {});
   const noAbort = (): boolean => false;
   const stt = new EngineContext('stt', profiles.stt, noAbort);
@@ -76,12 +90,7 @@ async function main(): Promise<void> {
   const counter = new StampCounter();
   let streams = 0;
   const recognize = recognizeHandler(stt);
-  const server = new Server({
-    'grpc.max_receive_message_length': 8 * 1024 * 1024,
-    'grpc.max_send_message_length': 8 * 1024 * 1024,
-    'grpc.keepalive_permit_without_calls': 1,
-    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
-  });
+  const server = new Server(ENGINE_SERVER_OPTIONS);
   const p = stageProtos();
   server.addService(p.SpeechToText.service, {
     Recognize: (call: ServerDuplexStream<RecognizeRequest__Output, RecognizeResponse>) => {
@@ -111,6 +120,15 @@ async function main(): Promise<void> {
       err === null ? resolve(n) : reject(err),
     ),
   );
+  const window = cfg.windowBytes;
+  if (window !== undefined) {
+    // grpc-js keeps its Node HTTP/2 servers in a private map; sessions get the window.
+    const servers = (server as unknown as { http2Servers: Map<Http2Server, unknown> }).http2Servers;
+    for (const h of servers.keys()) {
+      h.updateSettings({ initialWindowSize: Math.min(window, 2 ** 31 - 1) });
+      h.on('session', (session: ServerHttp2Session) => session.setLocalWindowSize(window));
+    }
+  }
   serveParent(
     { address: `127.0.0.1:${port}` },
     {

@@ -22,13 +22,13 @@ export const SPEECH_SILENCE_MS = 500;
 const BUFFER_SECONDS = 10;
 export const MAX_PENDING_FRAMES = (BUFFER_SECONDS * 1000) / 20;
 
-function speechPipeline(sim: string): string {
+function speechPipeline(stt: string, engines: string, sttBudget: string): string {
   return `name: speech
 audio: { sampleRateHz: 16000 }
 stages:
-  stt: { endpoints: ["${sim}"], budgetMs: 1500, onBudgetExceeded: cancel, interimResults: true, endpointing: { silenceMs: ${SPEECH_SILENCE_MS} } }
-  llm: { endpoints: ["${sim}"], budgetMs: 2000, onBudgetExceeded: cancel }
-  tts: { endpoints: ["${sim}"], budgetMs: 1000, onBudgetExceeded: cancel }
+  stt: { endpoints: ["${stt}"], budgetMs: 1500, onBudgetExceeded: ${sttBudget}, interimResults: true, endpointing: { silenceMs: ${SPEECH_SILENCE_MS} } }
+  llm: { endpoints: ["${engines}"], budgetMs: 2000, onBudgetExceeded: cancel }
+  tts: { endpoints: ["${engines}"], budgetMs: 1000, onBudgetExceeded: cancel }
 output: { leadMs: 60 }
 uplink: { bufferSeconds: ${BUFFER_SECONDS} }
 `;
@@ -53,6 +53,12 @@ export interface UplinkEnv {
 export interface UplinkEnvOptions {
   /** Extra node flags for the relay process (e.g. --cpu-prof). */
   relayNodeArgs?: readonly string[];
+  /** LLM and TTS on a second sim engine process (STT alone on the counting one). */
+  splitStages?: boolean;
+  /** The relay's STT onBudgetExceeded (default cancel: restart the stream). */
+  sttBudgetAction?: 'cancel' | 'record';
+  /** HTTP/2 receive window of the sim engine (default Node's 64 KiB). */
+  engineWindowBytes?: number;
 }
 
 export async function startUplinkEnv(o: UplinkEnvOptions = {}): Promise<UplinkEnv> {
@@ -64,11 +70,20 @@ export async function startUplinkEnv(o: UplinkEnvOptions = {}): Promise<UplinkEn
     }
   };
   try {
-    const sink = await spawnSpeechSink(SPEECH_SIM_PROFILE);
+    const sink = await spawnSpeechSink(SPEECH_SIM_PROFILE, o.engineWindowBytes);
     cleanups.push(() => sink.stop());
     const pipelines = join(dir, 'pipelines');
     await mkdir(pipelines);
-    await writeFile(join(pipelines, 'speech.yaml'), speechPipeline(sink.address));
+    let engines = sink.address;
+    if (o.splitStages === true) {
+      const other = await spawnSpeechSink(SPEECH_SIM_PROFILE);
+      cleanups.push(() => other.stop());
+      engines = other.address;
+    }
+    await writeFile(
+      join(pipelines, 'speech.yaml'),
+      speechPipeline(sink.address, engines, o.sttBudgetAction ?? 'cancel'),
+    );
     const relay = await spawnBenchChild<RelayChildInfo>(
       here('./relay-child.ts'),
       {

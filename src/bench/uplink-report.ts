@@ -9,7 +9,7 @@ function armRow(streams: number, a: UplinkArmSummary): string {
       median: a.roundRatios.median * 100,
       min: a.roundRatios.min * 100,
       max: a.roundRatios.max * 100,
-    })} | ${a.sttBackpressure} | ${fmtSpread(a.cpuUsPerFrame, 1)} | ${pct(a.cpuShare.median, 0)} | ` +
+    })} | ${a.sttBackpressure} | ${a.sttReconnects} / ${a.sttReplayed} | ${fmtSpread(a.cpuUsPerFrame, 1)} | ${pct(a.cpuShare.median, 0)} | ` +
     `${a.budgetCancels} / ${a.utterances} | ${a.turns} | ${fmt(a.p50Us.median / 1000, 1)} / ${fmt(a.p99Us.median / 1000, 1)} | ` +
     `${pct(a.boxBusy.median, 0)} | ${fmt(a.sendLagP99Ms.median, 1)} |`
   );
@@ -28,8 +28,8 @@ export function uplinkMarkdown(u: UplinkResult, rounds: number): string[] {
     '"to STT": frames the sim STT received ÷ frames the process received (all rounds pooled);',
     'CPU per frame: process CPU (user + system) in the window ÷ frames received in it.',
     '',
-    '| streams | arm | to STT / received | to STT % | round % | stt_backpressure drops | CPU µs per frame | CPU % of a core | STT-budget cancels / utterances | turns | STT latency p50 / p99 ms | box busy % | sender lag p99 ms |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| streams | arm | to STT / received | to STT % | round % | stt_backpressure drops | STT re-opens / frames replayed | CPU µs per frame | CPU % of a core | STT-budget cancels / utterances | turns | STT latency p50 / p99 ms | box busy % | sender lag p99 ms |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const l of u.levels) {
     md.push(armRow(l.streams, l.relay), armRow(l.streams, l.forwarder));

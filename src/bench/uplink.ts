@@ -40,6 +40,13 @@ export interface UplinkRound {
   /** Frames the process counted as dropped (relay: every reason). */
   dropped: number;
   sttBackpressure: number;
+  /** Relay: STT stream failures, re-opens and frames replayed on re-open. */
+  sttErrors: number;
+  sttReconnects: number;
+  sttReplayed: number;
+  /** Relay: socket → STT write inside the relay (mean ms; frames over 25 ms). */
+  insideMeanMs: number;
+  insideOver25ms: number;
   /** Process CPU per frame received in the window, µs. */
   cpuUsPerFrame: number;
   cpuShare: number;
@@ -134,6 +141,13 @@ export async function uplinkRound(
     ratio: received === 0 ? NaN : counts.received / received,
     dropped: stat(after, 'framesDropped') - stat(before, 'framesDropped'),
     sttBackpressure: stat(after, 'sttBackpressure') - stat(before, 'sttBackpressure'),
+    sttErrors: stat(after, 'sttErrors') - stat(before, 'sttErrors'),
+    sttReconnects: stat(after, 'sttReconnects') - stat(before, 'sttReconnects'),
+    sttReplayed: stat(after, 'sttReplayed') - stat(before, 'sttReplayed'),
+    insideMeanMs:
+      (1000 * (stat(after, 'frameRelaySumS') - stat(before, 'frameRelaySumS'))) /
+      Math.max(1, stat(after, 'frameRelayCount') - stat(before, 'frameRelayCount')),
+    insideOver25ms: stat(after, 'frameRelayOver25ms') - stat(before, 'frameRelayOver25ms'),
     cpuUsPerFrame: windowFrames === 0 ? NaN : (s1.cpuUs - s0.cpuUs) / windowFrames,
     ...windowShares(w0, w1),
     up,
@@ -162,6 +176,8 @@ export interface UplinkArmSummary {
   ratio: number;
   roundRatios: Spread;
   sttBackpressure: number;
+  sttReconnects: number;
+  sttReplayed: number;
   dropped: number;
   cpuUsPerFrame: Spread;
   cpuShare: Spread;
@@ -190,6 +206,8 @@ function summarizeUplink(rs: readonly UplinkRound[]): UplinkArmSummary {
     ratio: received === 0 ? NaN : toStt / received,
     roundRatios: spread(rs.map((r) => r.ratio)),
     sttBackpressure: sum((r) => r.sttBackpressure),
+    sttReconnects: sum((r) => r.sttReconnects),
+    sttReplayed: sum((r) => r.sttReplayed),
     dropped: sum((r) => r.dropped),
     cpuUsPerFrame: spread(rs.map((r) => r.cpuUsPerFrame)),
     cpuShare: spread(rs.map((r) => r.cpuShare)),
@@ -259,7 +277,11 @@ export async function benchUplink(
           `  uplink ${streams} streams, round ${r + 1}/${plan.rounds}, ${arm.name}: ` +
             `to STT ${res.toStt}/${res.received} (${(res.ratio * 100).toFixed(2)} %), ` +
             `${res.cpuUsPerFrame.toFixed(1)} µs CPU/frame, cpu ${(res.cpuShare * 100).toFixed(0)} %, ` +
-            `stt cancels ${res.budgetCancels}/${res.utterances}, p99 ${(res.up.p99 / 1000).toFixed(1)} ms`,
+            `stt cancels ${res.budgetCancels}/${res.utterances}, p99 ${(res.up.p99 / 1000).toFixed(1)} ms, ` +
+            `stt errors ${res.sttErrors}, reopens ${res.sttReconnects}, replayed ${res.sttReplayed}` +
+            (arm.name === 'relay'
+              ? `, socket→STT write mean ${res.insideMeanMs.toFixed(2)} ms, >25 ms ${res.insideOver25ms}`
+              : ''),
         );
       }
     }
@@ -281,10 +303,7 @@ export async function benchUplink(
 
 export function describeArrival(p: ImpairmentProfile): string {
   const b = p.burst;
-  return (
-    `every ${b?.everyMs ?? 0} ms, ${b?.lengthMs ?? 0} ms of frames held and sent at once; ` +
-    `uniform 0–${p.jitterMs ?? 0} ms jitter`
-  );
+  return `every ${b?.everyMs ?? 0} ms, ${b?.lengthMs ?? 0} ms of frames held and sent at once, in order`;
 }
 
 export interface ImpairedRow {
