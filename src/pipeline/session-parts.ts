@@ -4,7 +4,7 @@ import type { ServerEvent } from '../frames/events.js';
 import type { Metrics } from '../observability/metrics.js';
 import { EnergyVad, type VadEvent } from '../media/vad/energy-vad.js';
 import { createVad, type VoiceDetector } from '../media/vad/index.js';
-import type { SttDropReason } from '../stages/stt-stream.js';
+import type { SttDropReason } from '../stages/stage-ports.js';
 import { nowMs } from '../core/clock.js';
 import { TurnTaking } from './turn-taking.js';
 import { createTurnDetector } from './turn-detection/index.js';

@@ -8,11 +8,8 @@ import type { Ticker } from '../core/ticker.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { EnergyVad, VadEvent } from '../media/vad/energy-vad.js';
 import type { VoiceDetector } from '../media/vad/index.js';
-import type { StageClients } from '../stages/stage-clients.js';
-import { SttStream } from '../stages/stt-stream.js';
-import { GrpcTurnStages } from '../stages/turn-stages.js';
 import { BudgetWatch } from './budget-watch.js';
-import type { TurnStages } from '../stages/stage-ports.js';
+import type { SttStage, StageFactory } from '../stages/stage-ports.js';
 import { TurnRunner } from './turn-runner.js';
 import { AudioDropReporter, energyVadFor, loadModelVad, turnTakingFor } from './session-parts.js';
 import { countTurnOutcome } from './turn-observer.js';
@@ -23,12 +20,11 @@ import type { RelayError } from '../errors/errors.js';
 
 /** What every session of a process shares. */
 export interface PipelineDeps {
-  clients: StageClients;
+  /** Opens the stages of each session (the composition root's choice, e.g. gRPC). */
+  stages: StageFactory;
   ticker: Ticker;
   metrics: Metrics;
   logger: Logger;
-  /** The LLM and TTS stages of turns (default: gRPC over `clients`). */
-  turnStages?: TurnStages;
 }
 
 export interface SessionPipelineOptions {
@@ -59,7 +55,7 @@ export class SessionPipeline {
   readonly config: PipelineConfig;
   readonly #o: SessionPipelineOptions;
   readonly #log: Logger;
-  readonly #stt: SttStream;
+  readonly #stt: SttStage;
   readonly #vad: EnergyVad;
   readonly #sttBudget: BudgetWatch;
   readonly #taking: TurnTaking;
@@ -91,7 +87,7 @@ export class SessionPipeline {
     this.#replies = new TurnRunner({
       sessionId: options.sessionId,
       config,
-      stages: deps.turnStages ?? new GrpcTurnStages(deps.clients),
+      stages: deps.stages.turnStages(),
       ticker: deps.ticker,
       metrics: deps.metrics,
       logger: deps.logger,
@@ -100,11 +96,10 @@ export class SessionPipeline {
       emit: (ev) => this.#emit(ev),
       onAudio: (frame) => options.onAudio(frame),
     });
-    this.#stt = new SttStream({
+    this.#stt = deps.stages.openStt({
       sessionId: options.sessionId,
       config: config.stages.stt,
       sampleRateHz: config.audio.sampleRateHz,
-      clients: deps.clients,
       metrics: deps.metrics,
       logger: deps.logger,
       handlers: {
