@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { FrameCounter, FrameHistogram } from './frame-metrics.js';
 
 /** Latency buckets in seconds: sub-ms for the hot path up to seconds for stages. */
 const STAGE_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
@@ -33,18 +34,19 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
       labelNames: ['result'] as const,
       registers: r,
     }),
-    frameRelay: new Histogram({
+    // Observed once per frame: the lean histogram (same series on /metrics).
+    frameRelay: new FrameHistogram({
       name: 'relay_frame_relay_seconds',
       help: 'Relay-added frame latency: frame received on the socket to written to the STT stream',
       buckets: FRAME_BUCKETS,
       registers: r,
     }),
-    framesIn: new Counter({
+    framesIn: new FrameCounter({
       name: 'relay_frames_in_total',
       help: 'Audio frames received from clients',
       registers: r,
     }),
-    framesOut: new Counter({
+    framesOut: new FrameCounter({
       name: 'relay_frames_out_total',
       help: 'Reply audio frames written to clients',
       registers: r,
