@@ -30,13 +30,19 @@ const STEPS: Record<keyof SemanticWeights, number[]> = {
   text: [0.5, 1, 1.5, 2, 2.5, 3],
   textProvisional: [0, 0.25, 0.5, 0.75, 1, 1.5],
   pitchFall: [0, 0.05, 0.1, 0.2, 0.3],
-  pitchSlope: [0, 0.1, 0.25, 0.4, 0.6],
+  pitchSlope: [-0.2, 0, 0.1, 0.25, 0.4, 0.6, 1],
+  pitchHeight: [-0.6, -0.4, -0.3, -0.2, -0.1, 0],
   energyFall: [-0.05, 0, 0.02, 0.05, 0.1],
   slowdown: [-1, -0.5, 0, 0.5, 1],
   noNewWords: [-4, -3, -2, -1, 0],
 };
 
-function objective(turns: ReplayedTurn[], w: SemanticWeights, base: Baseline): number {
+function objective(
+  turns: ReplayedTurn[],
+  w: SemanticWeights,
+  base: Baseline,
+  parts?: (cut: number, wait: number) => void,
+): number {
   for (const t of turns) {
     for (const p of t.pauses) {
       p.probability[0] = (p.evidence ?? []).map((e) => semanticProbability(e, w));
@@ -49,6 +55,7 @@ function objective(turns: ReplayedTurn[], w: SemanticWeights, base: Baseline): n
   );
   const cut = s.cutoffsAt[300]?.cutoffRate ?? 1;
   const wait = s.waitAt[0.05]?.meanWaitMs ?? 3000;
+  parts?.(cut, wait);
   return cut / base.cut + wait / base.wait;
 }
 
@@ -96,7 +103,12 @@ async function main(): Promise<void> {
         }
       }
     }
-    console.log(`round ${round + 1}: ${best.toFixed(3)} ${JSON.stringify(w)}`);
+    objective(turns, w, base, (cut, wait) =>
+      console.log(
+        `round ${round + 1}: ${best.toFixed(3)} (cut-offs @ 300 ms ${(cut * 100).toFixed(1)} %, ` +
+          `wait @ 5 % ${Math.round(wait)} ms) ${JSON.stringify(w)}`,
+      ),
+    );
     if (!improved) {
       break;
     }

@@ -44,6 +44,12 @@ describe('text cues', () => {
     }
   });
 
+  it('reads "is that" as open unless it ends a question', () => {
+    expect(textCompleteness('the problem is that')).toBeLessThan(0.2);
+    expect(textCompleteness('what is that')).toBeGreaterThan(0.7);
+    expect(textCompleteness('we are four adults and so')).toBeLessThan(0.1);
+  });
+
   it('follows a dictated number until it has the expected length', () => {
     expect(textCompleteness('my phone number is five five five two one nine')).toBeLessThan(0.3);
     expect(
@@ -67,6 +73,8 @@ describe('prosody', () => {
     expect(rise.finalPitchSt).toBeGreaterThan(2);
     expect(rise.pitchSlopeSt).toBeGreaterThan(1);
     expect(fall.voicedFrames).toBe(60);
+    // A statement ends at the bottom of the speaker's range; a rise ends well above it.
+    expect(rise.aboveFloorSt).toBeGreaterThan(fall.aboveFloorSt + 3);
   });
 });
 

@@ -7,7 +7,7 @@ import {
 } from './detector.js';
 import { ProsodyTracker, type ProsodyCues } from './prosody.js';
 import { normalizeText } from '../turn-taking.js';
-import { textCompleteness } from './text-cues.js';
+import { QUESTION_START, textCompleteness } from './text-cues.js';
 
 /** Weights of the evidence, in logits (tuned on the evaluation's tuning split only). */
 export interface SemanticWeights {
@@ -18,6 +18,8 @@ export interface SemanticWeights {
   pitchFall: number;
   /** Per semitone per 100 ms of falling pitch slope at the end. */
   pitchSlope: number;
+  /** Per semitone the last ~150 ms sit above the speaker's floor (negative: mid-thought). */
+  pitchHeight: number;
   /** Per dB the last ~200 ms sit below the utterance's level. */
   energyFall: number;
   /** Per unit of slowing down at the end (1 − recent rate / utterance rate). */
@@ -46,19 +48,23 @@ export interface SemanticEvidence {
   /** Clamped prosodic cues of the stretch that just ended (0 without enough voicing). */
   pitchFall: number;
   pitchSlope: number;
+  pitchHeight: number;
   energyFall: number;
   slowdown: number;
+  /** The transcript opens as a question: a final rise is not a sign of more to come. */
+  question: boolean;
   /** An STT provider's own end-of-turn probability (0 when none). */
   provider: number;
 }
 
 export const DEFAULT_SEMANTIC_WEIGHTS: SemanticWeights = {
-  bias: 0,
-  text: 1,
+  bias: -0.5,
+  text: 1.5,
   pitchFall: 0.05,
-  pitchSlope: 0.25,
+  pitchSlope: 0.6,
+  pitchHeight: -0.1,
   energyFall: 0.02,
-  slowdown: 0,
+  slowdown: 0.5,
   textProvisional: 0,
   noNewWords: -2,
 };
@@ -94,8 +100,8 @@ export function semanticProbability(e: SemanticEvidence, w: SemanticWeights): nu
   const z =
     w.bias +
     (e.provisional ? w.textProvisional : w.text) * e.text -
-    w.pitchFall * e.pitchFall -
-    w.pitchSlope * e.pitchSlope -
+    (e.question ? 0 : w.pitchFall * e.pitchFall + w.pitchSlope * e.pitchSlope) +
+    (e.question ? 0 : w.pitchHeight * e.pitchHeight) -
     w.energyFall * e.energyFall +
     w.slowdown * e.slowdown +
     (e.noNewWords ? w.noNewWords : 0);
@@ -132,8 +138,10 @@ export class SemanticDetector implements TurnDetector {
     noNewWords: false,
     pitchFall: 0,
     pitchSlope: 0,
+    pitchHeight: 0,
     energyFall: 0,
     slowdown: 0,
+    question: false,
     provider: 0,
   };
   readonly #est: TurnEstimate = { probability: 0, waitMs: 0 };
@@ -170,6 +178,7 @@ export class SemanticDetector implements TurnDetector {
     this.#speechMs = tsMs - this.#startTs;
     e.pitchFall = 0;
     e.pitchSlope = 0;
+    e.pitchHeight = 0;
     e.energyFall = 0;
     e.slowdown = 0;
     const p = this.#prosody;
@@ -179,6 +188,7 @@ export class SemanticDetector implements TurnDetector {
       if (c.voicedFrames >= MIN_VOICED_FRAMES) {
         e.pitchFall = clamp(c.finalPitchSt, -6, 6);
         e.pitchSlope = clamp(c.pitchSlopeSt, -4, 4);
+        e.pitchHeight = clamp(c.aboveFloorSt, 0, 8);
         e.energyFall = clamp(c.finalEnergyDb, -15, 15);
         e.slowdown = clamp(1 - c.rateRatio, -1, 1);
       }
@@ -197,6 +207,7 @@ export class SemanticDetector implements TurnDetector {
     this.#words = normalized === '' ? 0 : normalized.split(' ').length;
     if (this.#useText) {
       this.#e.text = logit(textCompleteness(normalized));
+      this.#e.question = QUESTION_START.test(normalized);
     }
   }
 
@@ -213,8 +224,10 @@ export class SemanticDetector implements TurnDetector {
     e.text = 0;
     e.pitchFall = 0;
     e.pitchSlope = 0;
+    e.pitchHeight = 0;
     e.energyFall = 0;
     e.slowdown = 0;
+    e.question = false;
     e.provider = 0;
     this.#prosody?.reset();
   }

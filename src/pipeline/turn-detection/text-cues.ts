@@ -28,7 +28,7 @@ const OPEN_PAIRS = new Set(
 );
 /** Endings that look open word by word but close a sentence ("I think so", "that's all"). */
 const CLOSING_PAIRS = new Set(
-  "think so,hope so,guess so,said so,like that,about that,that's it,that's all,for that,with that,do that,is that,of that,after that,all that,at all,for now,by then,and so".split(
+  "think so,hope so,guess so,said so,like that,about that,that's it,that's all,for that,with that,do that,of that,after that,all that,at all,for now,by then".split(
     ',',
   ),
 );
@@ -45,7 +45,7 @@ const NUMBER_WORDS = new Set([
 ]);
 /** Lead-ins of something dictated: a number, an address, a spelled name. */
 const DICTATION = /\b(number|code|zip|postcode|pin|account|card|phone|digits|spell|extension|id)\b/;
-const QUESTION_START =
+export const QUESTION_START =
   /^(what|which|how|why|where|when|who|can|could|would|will|do|does|is|are|should)\b/;
 
 /** A set from space-separated words. */
@@ -142,8 +142,8 @@ export function textCue(raw: string): { cue: TextCue; completeness: number } {
   if (FILLERS.has(last)) {
     return cue('filler');
   }
-  if (CLOSING_PAIRS.has(pair)) {
-    return cue('closing pair');
+  if (CLOSING_PAIRS.has(pair) || (pair === 'is that' && QUESTION_START.test(text))) {
+    return cue('closing pair'); // "is that" closes "what is that", not "the problem is that"
   }
   if (CONJUNCTIONS.has(last)) {
     return cue('conjunction');
