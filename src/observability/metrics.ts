@@ -181,6 +181,31 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
       labelNames: ['outcome', 'stage', 'reason'] as const,
       registers: r,
     }),
+    // ---- endpoint pools (README "Endpoint pools") ----
+    stageRetries: new Counter({
+      name: 'relay_stage_retries_total',
+      help: 'Stage calls retried on the next endpoint after failing before their first response',
+      labelNames: ['stage'] as const,
+      registers: r,
+    }),
+    stageHedges: new Counter({
+      name: 'relay_stage_hedges_total',
+      help: 'Hedged stage calls, by result (started, won by the hedge, lost by the hedge)',
+      labelNames: ['stage', 'result'] as const,
+      registers: r,
+    }),
+    endpointEjections: new Counter({
+      name: 'relay_endpoint_ejections_total',
+      help: 'Endpoints taken out by their circuit breaker (errors or slow first responses)',
+      labelNames: ['stage', 'endpoint'] as const,
+      registers: r,
+    }),
+    endpointHealthy: new Gauge({
+      name: 'relay_endpoint_healthy',
+      help: 'Health-checked endpoints: 1 serving, 0 taken out by grpc.health.v1 checks',
+      labelNames: ['stage', 'endpoint'] as const,
+      registers: r,
+    }),
   };
 }
 
