@@ -122,6 +122,44 @@ const tts = z.strictObject({
   speakingRate: z.number().gt(0).max(4).default(1),
 });
 
+/** A deny rule: a case-insensitive regular expression, checked when the file is loaded. */
+const denyRule = z
+  .string()
+  .min(1)
+  .refine((r) => {
+    try {
+      new RegExp(r, 'i');
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a valid regular expression');
+
+/** Guard and redaction between STT → LLM and LLM → TTS (README "Guard and redaction"). */
+const guard = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Mask card numbers, phone numbers, e-mails (digits or spoken) before the LLM and the audit log. */
+  redactPii: z.boolean().default(true),
+  /** The user's turn is refused with an `error` event when it matches one of these. */
+  deny: z.array(denyRule).default([]),
+  /** A reply phrase matching one of these is replaced by `replacement` before TTS. */
+  denyReply: z.array(denyRule).default([]),
+  replacement: z.string().default("Sorry, I can't help with that."),
+  /** An OpenAI-compatible moderation endpoint asked about every user turn. */
+  moderation: z
+    .strictObject({
+      /** Base URL; the relay POSTs to `<url>/moderations` (e.g. https://api.openai.com/v1). */
+      url: z.url(),
+      model: z.string().default('omni-moderation-latest'),
+      /** Environment variable holding the API key (never the key itself). */
+      apiKeyEnv: z.string().optional(),
+      timeoutMs: z.number().int().min(10).max(30_000).default(2_000),
+      /** When the endpoint fails or is late: let the turn through (`allow`) or refuse it. */
+      onError: z.enum(['allow', 'block']).default('allow'),
+    })
+    .optional(),
+});
+
 export const pipelineSchema = z
   .strictObject({
     name,
@@ -247,6 +285,7 @@ export const pipelineSchema = z
         quantile: z.number().gt(0.5).lt(1).default(0.99),
       })
       .prefault({}),
+    guard: guard.prefault({}),
     uplink: z
       .strictObject({
         /**

@@ -206,6 +206,24 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
       labelNames: ['stage', 'endpoint'] as const,
       registers: r,
     }),
+    // ---- guard and redaction (README "Guard and redaction") ----
+    guardRedactions: new Counter({
+      name: 'relay_guard_redactions_total',
+      help: 'PII masked by the guard, by kind (card, phone, number, email) and direction (input, reply)',
+      labelNames: ['kind', 'direction'] as const,
+      registers: r,
+    }),
+    guardBlocked: new Counter({
+      name: 'relay_guard_blocked_total',
+      help: 'Turns refused (input) or reply phrases replaced (reply) by the guard, by deny rule or moderation',
+      labelNames: ['direction', 'by'] as const,
+      registers: r,
+    }),
+    guardModerationErrors: new Counter({
+      name: 'relay_guard_moderation_errors_total',
+      help: 'Moderation requests that failed or timed out',
+      registers: r,
+    }),
   };
 }
 

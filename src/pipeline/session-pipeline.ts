@@ -10,6 +10,7 @@ import type { EnergyVad, VadEvent } from '../media/vad/energy-vad.js';
 import type { VoiceDetector } from '../media/vad/index.js';
 import type { StageClients } from '../stages/stage-clients.js';
 import { SttStream } from '../stages/stt-stream.js';
+import { guardStages } from './guard/guard-stages.js';
 import { GrpcTurnStages } from '../stages/turn-stages.js';
 import { BudgetWatch } from './budget-watch.js';
 import type { TurnStages } from '../stages/stage-ports.js';
@@ -91,7 +92,11 @@ export class SessionPipeline {
     this.#replies = new TurnRunner({
       sessionId: options.sessionId,
       config,
-      stages: deps.turnStages ?? new GrpcTurnStages(deps.clients),
+      stages: guardStages(
+        config,
+        deps.turnStages ?? new GrpcTurnStages(deps.clients),
+        deps.metrics,
+      ),
       ticker: deps.ticker,
       metrics: deps.metrics,
       logger: deps.logger,
