@@ -7,6 +7,7 @@ import { silentLogger } from '../../observability/logger.js';
 import { createMetrics } from '../../observability/metrics.js';
 import { SessionPipeline } from '../../pipeline/session-pipeline.js';
 import { testPipeline } from '../../testing/pipeline-harness.js';
+import { grpcStageFactory } from '../grpc-stage-factory.js';
 import { StageClients } from '../stage-clients.js';
 import { DEFAULT_POOL_SETTINGS, EndpointPool } from './endpoint-pool.js';
 
@@ -46,7 +47,7 @@ stages:
   const pipeline = new SessionPipeline({
     sessionId: 's1',
     config,
-    deps: { clients, ticker, metrics, logger: silentLogger() },
+    deps: { stages: grpcStageFactory(clients), ticker, metrics, logger: silentLogger() },
     onEvent: log.push,
     onAudio: () => undefined,
   });
