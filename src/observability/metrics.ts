@@ -183,6 +183,49 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
       labelNames: ['outcome', 'stage', 'reason'] as const,
       registers: r,
     }),
+    // ---- endpoint pools (README "Endpoint pools") ----
+    stageRetries: new Counter({
+      name: 'relay_stage_retries_total',
+      help: 'Stage calls retried on the next endpoint after failing before their first response',
+      labelNames: ['stage'] as const,
+      registers: r,
+    }),
+    stageHedges: new Counter({
+      name: 'relay_stage_hedges_total',
+      help: 'Hedged stage calls, by result (started, won by the hedge, lost by the hedge)',
+      labelNames: ['stage', 'result'] as const,
+      registers: r,
+    }),
+    endpointEjections: new Counter({
+      name: 'relay_endpoint_ejections_total',
+      help: 'Endpoints taken out by their circuit breaker (errors or slow first responses)',
+      labelNames: ['stage', 'endpoint'] as const,
+      registers: r,
+    }),
+    endpointHealthy: new Gauge({
+      name: 'relay_endpoint_healthy',
+      help: 'Health-checked endpoints: 1 serving, 0 taken out by grpc.health.v1 checks',
+      labelNames: ['stage', 'endpoint'] as const,
+      registers: r,
+    }),
+    // ---- guard and redaction (README "Guard and redaction") ----
+    guardRedactions: new Counter({
+      name: 'relay_guard_redactions_total',
+      help: 'PII masked by the guard, by kind (card, phone, number, email) and direction (input, reply)',
+      labelNames: ['kind', 'direction'] as const,
+      registers: r,
+    }),
+    guardBlocked: new Counter({
+      name: 'relay_guard_blocked_total',
+      help: 'Turns refused (input) or reply phrases replaced (reply) by the guard, by deny rule or moderation',
+      labelNames: ['direction', 'by'] as const,
+      registers: r,
+    }),
+    guardModerationErrors: new Counter({
+      name: 'relay_guard_moderation_errors_total',
+      help: 'Moderation requests that failed or timed out',
+      registers: r,
+    }),
   };
 }
 

@@ -8,6 +8,7 @@ import type { Ticker } from '../core/ticker.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { EnergyVad, VadEvent } from '../media/vad/energy-vad.js';
 import type { VoiceDetector } from '../media/vad/index.js';
+import { guardStages } from './guard/guard-stages.js';
 import { BudgetWatch } from './budget-watch.js';
 import type { SttStage, StageFactory } from '../stages/stage-ports.js';
 import { TurnRunner } from './turn-runner.js';
@@ -87,7 +88,7 @@ export class SessionPipeline {
     this.#replies = new TurnRunner({
       sessionId: options.sessionId,
       config,
-      stages: deps.stages.turnStages(),
+      stages: guardStages(config, deps.stages.turnStages(), deps.metrics),
       ticker: deps.ticker,
       metrics: deps.metrics,
       logger: deps.logger,
