@@ -31,6 +31,15 @@ export interface TurnMetrics {
   /** Stages whose budget was exceeded in this turn. */
   budgetsExceeded: StageName[];
   interrupted: boolean;
+  /** Tool calls made in this turn, and the time spent waiting for their results (ms). */
+  toolCalls: number;
+  toolMs: number | null;
+  /**
+   * Silence the caller heard in this turn beyond nothing: speech end (or turn start) →
+   * first reply audio, plus gaps between reply frames, each counted past 0 ms (fillers
+   * fill them).
+   */
+  deadAirMs: number;
   /** How the turn detector ended the user's turn (absent for typed turns). */
   endOfTurn?: EndOfTurnMetrics;
 }
@@ -62,6 +71,16 @@ export type ServerEvent =
   | { type: 'response.text.delta'; turnId: string; text: string }
   | { type: 'response.audio.mark'; turnId: string; mark: string; seq: number }
   | { type: 'response.done'; turnId: string; text: string }
+  | {
+      type: 'response.function_call';
+      turnId: string;
+      callId: string;
+      name: string;
+      /** The arguments as JSON text (already checked against the tool's schema). */
+      arguments: string;
+    }
+  | { type: 'response.function_call.cancelled'; turnId: string; callId: string }
+  | { type: 'response.filler'; turnId: string; text: string }
   | { type: 'response.interrupted'; turnId: string; heardText: string; heardAudioMs: number }
   | ({ type: 'turn.metrics' } & TurnMetrics)
   | {

@@ -66,6 +66,9 @@ export class TurnObserver {
       completionTokens: 0,
       budgetsExceeded: [],
       interrupted: false,
+      toolCalls: 0,
+      toolMs: null,
+      deadAirMs: 0,
     };
   }
 
@@ -156,6 +159,11 @@ export class TurnObserver {
     this.#mx.budgetExceeded.labels(stage, action).inc();
     this.#log.warn({ turnId, stage, budgetMs, elapsedMs, action }, 'stage budget exceeded');
     this.#emit({ type: 'budget.exceeded', turnId, stage, budgetMs, elapsedMs, action });
+  }
+
+  tools(calls: number, toolMs: number | null): void {
+    this.metrics.toolCalls = calls;
+    this.metrics.toolMs = toolMs;
   }
 
   stageFailed(stage: StageName, code: string): void {

@@ -10,6 +10,8 @@ import { ReplySpeech, whileCurrent } from './reply-speech.js';
 import type { LlmCall, LlmEvent, StageRoute } from '../stages/stage-ports.js';
 import { TurnObserver, type TurnFailure, type TurnOutcome } from './turn-observer.js';
 import type { TurnContext, TurnInput, TurnResult } from './turn-types.js';
+import { TurnTools, toolDeclarations } from './tools/turn-tools.js';
+import { Fillers } from './tools/fillers.js';
 
 export type { TurnOutcome } from './turn-observer.js';
 export type { TurnContext, TurnInput, TurnResult } from './turn-types.js';
@@ -38,8 +40,12 @@ export class Turn {
   #replyText = '';
   readonly #playout = new PlayoutTracker();
   #finished = false;
+  /** Offset in the reply text where the current generation's text starts. */
+  #roundStart = 0;
   #held: boolean;
   #heldText = '';
+  readonly #tools: TurnTools;
+  readonly #fillers: Fillers;
 
   constructor(ctx: TurnContext, input: TurnInput, onEnd: (turn: Turn, result: TurnResult) => void) {
     this.#ctx = ctx;
@@ -63,6 +69,21 @@ export class Turn {
       finished: () => this.#finished,
       fail: (stage, err) => this.#fail(stage, err),
       done: () => this.#finish('done', undefined),
+    });
+    this.#fillers = new Fillers({
+      ctx,
+      turnId: this.turnId,
+      deadlineMs: this.#deadlineMs,
+      finished: () => this.#finished,
+      insert: (speech) => this.#speech.insert(speech.audio),
+    });
+    this.#tools = new TurnTools({
+      sessionId: ctx.sessionId,
+      turnId: this.turnId,
+      config: ctx.config,
+      client: ctx.clientTools,
+      emit: (ev) => ctx.emit(ev),
+      onSlow: () => this.#onToolSlow(),
     });
   }
 
@@ -150,14 +171,17 @@ export class Turn {
     this.#llmRoute ??= stages.route('llm', stage);
     const endpoint = this.#llmRoute.pick(this.#llmAttempt);
     const started = nowMs();
+    const round = this.#tools.rounds;
     let call: LlmCall | undefined;
     try {
       call = stages.generate(
         {
-          requestId: `${this.turnId}.llm${this.#llmAttempt}`,
+          requestId: `${this.turnId}${round === 0 ? '' : `.r${round}`}.llm${this.#llmAttempt}`,
           turnId: this.turnId,
           sessionId: this.#ctx.sessionId,
-          messages: this.#input.messages,
+          messages:
+            round === 0 ? this.#input.messages : [...this.#input.messages, ...this.#tools.exchange],
+          tools: toolDeclarations(config),
           config: stage,
           endpoint,
           deadlineMs: minDeadline(this.#deadlineMs, started + stage.maxCallMs),
@@ -174,7 +198,9 @@ export class Turn {
       return;
     }
     this.#llm = call;
-    this.#obs.llmSent(started);
+    if (round === 0) {
+      this.#obs.llmSent(started);
+    }
     this.#budgets.arm('llm', stage.budgetMs, started);
   }
 
@@ -186,7 +212,13 @@ export class Turn {
     if (!this.#llmFirst) {
       this.#llmFirst = true;
       this.#budgets.disarm('llm');
-      this.#obs.llmFirstToken(nowMs(), endpoint);
+      if (this.#tools.rounds === 0) {
+        this.#obs.llmFirstToken(nowMs(), endpoint);
+      }
+    }
+    if (ev.kind === 'toolCall') {
+      this.#tools.onDelta(ev.index, ev.id, ev.name, ev.arguments);
+      return;
     }
     if (ev.text === '') {
       return;
@@ -204,6 +236,10 @@ export class Turn {
       this.#fail('llm', err);
       return;
     }
+    if (this.#tools.pending) {
+      this.#runTools();
+      return;
+    }
     this.#llmDone = true;
     this.#obs.llmDone(nowMs());
     if (!this.#held) {
@@ -216,6 +252,39 @@ export class Turn {
     this.#ctx.emit({ type: 'response.text.delta', turnId: this.turnId, text });
     for (const phrase of this.#chunker.push(text)) {
       this.#speech.send(phrase);
+    }
+  }
+
+  // ---- tools -----------------------------------------------------------------
+
+  /** The generation ended with tool calls: speak what it said, run them, generate again. */
+  #runTools(): void {
+    const text = this.#replyText.slice(this.#roundStart);
+    if (!this.#held) {
+      const rest = this.#chunker.end();
+      if (rest !== '') {
+        this.#speech.send(rest);
+      }
+    }
+    this.#llm = undefined;
+    this.#tools.run(text, (err) => {
+      if (this.#finished) {
+        return;
+      }
+      if (err !== undefined) {
+        this.#fail('llm', err);
+        return;
+      }
+      this.#roundStart = this.#replyText.length;
+      this.#llmFirst = false;
+      this.#llmAttempt = 0;
+      this.#startLlm();
+    });
+  }
+
+  #onToolSlow(): void {
+    if (!this.#held) {
+      this.#fillers.play('tool');
     }
   }
 
@@ -284,6 +353,7 @@ export class Turn {
     }
     this.#finished = true;
     this.#budgets.close();
+    this.#tools.end();
     const llm = this.#llm;
     const tts = this.#speech.detach();
     this.#llm = undefined;
@@ -307,6 +377,12 @@ export class Turn {
         heardAudioMs: heard.audioMs,
       });
     }
-    this.#onEnd(this, { outcome, heardText, metrics: this.#obs.metrics });
+    this.#obs.tools(this.#tools.calls, this.#tools.toolMs);
+    this.#onEnd(this, {
+      outcome,
+      heardText,
+      metrics: this.#obs.metrics,
+      toolExchange: this.#tools.exchange,
+    });
   }
 }
