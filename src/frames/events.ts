@@ -5,7 +5,8 @@
 import type { ErrorCode } from '../errors/errors.js';
 
 export type StageName = 'stt' | 'llm' | 'tts';
-export type BudgetAction = 'record' | 'cancel' | 'fallback';
+/** `filler`: the dead-air governor spoke a filler instead of leaving silence. */
+export type BudgetAction = 'record' | 'cancel' | 'fallback' | 'filler';
 
 /** Per-turn latency waterfall (architecture section 4). Missing points are null. */
 export interface TurnMetrics {
@@ -86,7 +87,8 @@ export type ServerEvent =
   | {
       type: 'budget.exceeded';
       turnId: string;
-      stage: StageName;
+      /** `dead_air`: the turn's silence budget (config `deadAir`), not a stage's. */
+      stage: StageName | 'dead_air';
       budgetMs: number;
       elapsedMs: number;
       action: BudgetAction;

@@ -184,7 +184,7 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
     // ---- tools, fillers, dead air, TTS cache, echo (issue 18) ----
     toolCalls: new Counter({
       name: 'relay_tool_calls_total',
-      help: 'Tool calls by where they ran (client, webhook) and result (ok, error)',
+      help: 'Tool calls by where they ran (client, webhook, refused: unknown tool or invalid arguments) and result (ok, error)',
       labelNames: ['run', 'result'] as const,
       registers: r,
     }),

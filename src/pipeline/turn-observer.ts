@@ -161,9 +161,21 @@ export class TurnObserver {
     this.#emit({ type: 'budget.exceeded', turnId, stage, budgetMs, elapsedMs, action });
   }
 
-  tools(calls: number, toolMs: number | null): void {
+  /** The dead-air budget was breached: `budget.exceeded` with stage `dead_air`. */
+  deadAirExceeded(budgetMs: number, elapsedMs: number, action: 'filler' | 'record'): void {
+    const turnId = this.metrics.turnId;
+    elapsedMs = Math.round(elapsedMs);
+    this.#mx.budgetExceeded.labels('dead_air', action).inc();
+    this.#log.debug({ turnId, budgetMs, elapsedMs, action }, 'dead-air budget exceeded');
+    this.#emit({ type: 'budget.exceeded', turnId, stage: 'dead_air', budgetMs, elapsedMs, action });
+  }
+
+  /** The turn's tool calls, time waiting for tools and dead air. */
+  agent(calls: number, toolMs: number | null, deadAirMs: number): void {
     this.metrics.toolCalls = calls;
     this.metrics.toolMs = toolMs;
+    this.metrics.deadAirMs = deadAirMs;
+    this.#mx.deadAir.observe(deadAirMs / 1000);
   }
 
   stageFailed(stage: StageName, code: string): void {

@@ -12,6 +12,7 @@ import { TurnObserver, type TurnFailure, type TurnOutcome } from './turn-observe
 import type { TurnContext, TurnInput, TurnResult } from './turn-types.js';
 import { TurnTools, toolDeclarations } from './tools/turn-tools.js';
 import { Fillers } from './tools/fillers.js';
+import { DeadAirGovernor } from './tools/dead-air.js';
 
 export type { TurnOutcome } from './turn-observer.js';
 export type { TurnContext, TurnInput, TurnResult } from './turn-types.js';
@@ -46,6 +47,7 @@ export class Turn {
   #heldText = '';
   readonly #tools: TurnTools;
   readonly #fillers: Fillers;
+  #deadAir: DeadAirGovernor | undefined;
 
   constructor(ctx: TurnContext, input: TurnInput, onEnd: (turn: Turn, result: TurnResult) => void) {
     this.#ctx = ctx;
@@ -82,6 +84,7 @@ export class Turn {
       turnId: this.turnId,
       config: ctx.config,
       client: ctx.clientTools,
+      metrics: ctx.metrics,
       emit: (ev) => ctx.emit(ev),
       onSlow: () => this.#onToolSlow(),
     });
@@ -103,6 +106,12 @@ export class Turn {
     if (!this.#held) {
       this.#ctx.emit({ type: 'response.started', turnId: this.turnId });
     }
+    this.#deadAir = new DeadAirGovernor(
+      this.#ctx.config.deadAir,
+      this.#input.speechEndTsMs ?? nowMs(),
+      this.#obs,
+      () => !this.#held && this.#fillers.play('dead_air'),
+    );
     this.#startLlm();
   }
 
@@ -130,6 +139,7 @@ export class Turn {
   /** The pacer sent one of this turn's frames to the transport. */
   onFrameSent(frame: OutputFrame): void {
     this.#obs.frameSent(frame.sentTsMs);
+    this.#deadAir?.frameSent(frame.playAtMs);
     this.#playout.sent(frame.seq, frame.textEnd, frame.playAtMs);
   }
 
@@ -261,10 +271,7 @@ export class Turn {
   #runTools(): void {
     const text = this.#replyText.slice(this.#roundStart);
     if (!this.#held) {
-      const rest = this.#chunker.end();
-      if (rest !== '') {
-        this.#speech.send(rest);
-      }
+      this.#flushPhrase();
     }
     this.#llm = undefined;
     this.#tools.run(text, (err) => {
@@ -290,11 +297,15 @@ export class Turn {
 
   /** The reply text is complete: flush the last phrase and end the TTS input. */
   #endText(): void {
+    this.#flushPhrase();
+    this.#speech.end();
+  }
+
+  #flushPhrase(): void {
     const rest = this.#chunker.end();
     if (rest !== '') {
       this.#speech.send(rest);
     }
-    this.#speech.end();
   }
 
   // ---- budgets, failure, end ------------------------------------------------
@@ -354,6 +365,7 @@ export class Turn {
     this.#finished = true;
     this.#budgets.close();
     this.#tools.end();
+    this.#deadAir?.close();
     const llm = this.#llm;
     const tts = this.#speech.detach();
     this.#llm = undefined;
@@ -377,7 +389,7 @@ export class Turn {
         heardAudioMs: heard.audioMs,
       });
     }
-    this.#obs.tools(this.#tools.calls, this.#tools.toolMs);
+    this.#obs.agent(this.#tools.calls, this.#tools.toolMs, this.#deadAir?.deadMs ?? 0);
     this.#onEnd(this, {
       outcome,
       heardText,

@@ -18,6 +18,8 @@ export interface ToolOutcome {
   call: ToolCallRecord;
   content: string;
   ok: boolean;
+  /** Where it ran (`refused`: unknown tool or invalid arguments, never run). */
+  ran: 'client' | 'webhook' | 'refused';
 }
 
 const errorContent = (message: string): string => JSON.stringify({ error: message });
@@ -89,11 +91,16 @@ export class ToolRound {
   async #one(call: ToolCallRecord): Promise<ToolOutcome> {
     const tool = this.#o.tools.find((t) => t.name === call.name);
     if (tool === undefined) {
-      return { call, ok: false, content: errorContent(`unknown tool ${call.name}`) };
+      return {
+        call,
+        ok: false,
+        ran: 'refused',
+        content: errorContent(`unknown tool ${call.name}`),
+      };
     }
     const args = checkArguments(tool, call.arguments);
     if (!args.ok) {
-      return { call, ok: false, content: errorContent(`refused: ${args.error}`) };
+      return { call, ok: false, ran: 'refused', content: errorContent(`refused: ${args.error}`) };
     }
     const ctl = new AbortController();
     this.#aborts.set(call.id, { ctl, tool });
@@ -116,11 +123,11 @@ export class ToolRound {
               ctl.signal,
             )
           : await this.#client(call, ctl.signal);
-      return { call, ok: true, content };
+      return { call, ok: true, ran: tool.run, content };
     } catch (err) {
       const reason: unknown = ctl.signal.aborted ? ctl.signal.reason : err;
       const message = reason instanceof Error ? reason.message : String(reason);
-      return { call, ok: false, content: errorContent(message) };
+      return { call, ok: false, ran: tool.run, content: errorContent(message) };
     } finally {
       clearTimeout(timer);
       this.#aborts.delete(call.id);

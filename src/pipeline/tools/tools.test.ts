@@ -104,8 +104,8 @@ describe('history with tool exchanges', () => {
     h.add('user', 'q');
     h.addAll(
       ToolRound.messages('', [
-        { call: { id: 'c1', name: 'get', arguments: '{}' }, content: '1', ok: true },
-        { call: { id: 'c2', name: 'get', arguments: '{}' }, content: '2', ok: true },
+        { call: { id: 'c1', name: 'get', arguments: '{}' }, content: '1', ok: true, ran: 'client' },
+        { call: { id: 'c2', name: 'get', arguments: '{}' }, content: '2', ok: true, ran: 'client' },
       ]),
     );
     h.add('assistant', 'done');

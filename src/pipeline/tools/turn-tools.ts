@@ -1,6 +1,7 @@
 import type { PipelineConfig } from '../../config/pipeline-schema.js';
 import type { ChatTurn } from '../../frames/chat.js';
 import type { ServerEvent } from '../../frames/events.js';
+import type { Metrics } from '../../observability/metrics.js';
 import { nowMs } from '../../core/clock.js';
 import { RelayError } from '../../errors/errors.js';
 import type { LlmRequest } from '../../stages/stage-ports.js';
@@ -29,6 +30,7 @@ export interface TurnToolsOptions {
   turnId: string;
   config: PipelineConfig;
   client: ClientTools;
+  metrics: Metrics;
   emit(event: ServerEvent): void;
   /** A tool round is still running `fillers.delayMs` after it started. */
   onSlow(): void;
@@ -124,6 +126,9 @@ export class TurnTools {
       }
       this.#stop();
       this.#toolMs = (this.#toolMs ?? 0) + (nowMs() - started);
+      for (const o of outcomes) {
+        this.#o.metrics.toolCalls.labels(o.ran, o.ok ? 'ok' : 'error').inc();
+      }
       this.#exchange.push(...ToolRound.messages(text, outcomes));
       next(undefined);
     });
