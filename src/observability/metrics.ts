@@ -226,6 +226,37 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
       help: 'Moderation requests that failed or timed out',
       registers: r,
     }),
+    // ---- tools, fillers, dead air, TTS cache, echo (issue 18) ----
+    toolCalls: new Counter({
+      name: 'relay_tool_calls_total',
+      help: 'Tool calls by where they ran (client, webhook, refused: unknown tool or invalid arguments) and result (ok, error)',
+      labelNames: ['run', 'result'] as const,
+      registers: r,
+    }),
+    fillers: new Counter({
+      name: 'relay_fillers_total',
+      help: 'Fillers spoken, by reason (tool, dead_air)',
+      labelNames: ['reason'] as const,
+      registers: r,
+    }),
+    deadAir: new Histogram({
+      name: 'relay_dead_air_seconds',
+      help: 'Silence per turn: speech end to first reply audio plus gaps inside the reply',
+      buckets: [0, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
+      registers: r,
+    }),
+    ttsCache: new Counter({
+      name: 'relay_tts_cache_requests_total',
+      help: 'TTS cache look-ups by result (hit, miss)',
+      labelNames: ['result'] as const,
+      registers: r,
+    }),
+    echoDropped: new Counter({
+      name: 'relay_echo_transcripts_dropped_total',
+      help: "Transcripts dropped as echo of the agent's own voice, by kind (partial, final)",
+      labelNames: ['kind'] as const,
+      registers: r,
+    }),
   };
 }
 
