@@ -63,7 +63,8 @@ export const ipcReplySchema = z.union([
     vr: z.literal('state-reply'),
     id: z.number().int(),
     ok: z.literal(true),
-    value: z.unknown(),
+    // Absent when the call returned undefined (cluster IPC serialises as JSON).
+    value: z.unknown().optional(),
   }),
   z.object({
     vr: z.literal('state-reply'),

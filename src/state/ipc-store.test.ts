@@ -6,10 +6,10 @@ import type { IpcPort } from './ipc-protocol.js';
 import { IpcStateStore } from './ipc-store.js';
 import { MemoryBackend } from './memory-store.js';
 
-/** A MessagePort as an IpcPort (structured clone, asynchronous: like cluster IPC). */
+/** A MessagePort as an IpcPort, serialising as JSON like node:cluster's IPC channel. */
 function portOf(p: MessagePort): IpcPort {
   return {
-    send: (m) => p.postMessage(m),
+    send: (m) => p.postMessage(JSON.parse(JSON.stringify(m))),
     onMessage: (l) => {
       p.on('message', l);
       return () => p.off('message', l);
