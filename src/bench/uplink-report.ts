@@ -1,5 +1,6 @@
 import { fmt, fmtSpread } from './stats.js';
-import type { ImpairedRow, SoakResult, UplinkArmSummary, UplinkResult } from './uplink.js';
+import type { SoakResult, UplinkArmSummary, UplinkResult } from './uplink.js';
+import type { ImpairedRow } from './uplink-impaired.js';
 
 const pct = (v: number, digits = 2): string => fmt(v * 100, digits);
 

@@ -8,6 +8,7 @@ import { PipelineRegistry } from '../config/pipeline-registry.js';
 import { Ticker } from '../core/ticker.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { StageClients } from '../stages/stage-clients.js';
+import { grpcStageFactory } from '../stages/grpc-stage-factory.js';
 import { SessionManager } from '../session/session-manager.js';
 import { MemoryStateStore } from '../state/memory-store.js';
 import { RedisStateStore } from '../state/redis-store.js';
@@ -175,7 +176,12 @@ export async function startRelay(
       sessions = new SessionManager({
         nodeId,
         store,
-        deps: { clients, ticker, metrics, logger: logger.child({ module: 'pipeline' }) },
+        deps: {
+          stages: grpcStageFactory(clients),
+          ticker,
+          metrics,
+          logger: logger.child({ module: 'pipeline' }),
+        },
         limits: config.limits,
         logger: logger.child({ module: 'session' }),
         refreshMs: config.state.refreshMs,
