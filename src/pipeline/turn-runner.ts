@@ -12,7 +12,7 @@ import { Turn, type TurnContext, type TurnResult } from './turn.js';
 import type { TurnAction, TurnTaking } from './turn-taking.js';
 import type { CutoffWatch } from './turn-detection/cutoff-watch.js';
 import { ClientTools } from './tools/client-tools.js';
-import { sharedTtsCache } from '../stages/tts-cache.js';
+import { sharedTtsCache } from './tts-cache.js';
 
 const LAST_TURNS_KEPT = 10;
 

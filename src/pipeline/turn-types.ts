@@ -7,7 +7,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { TurnStages } from '../stages/stage-ports.js';
 import type { TurnOutcome } from './turn-observer.js';
 import type { ClientTools } from './tools/client-tools.js';
-import type { TtsCache } from '../stages/tts-cache.js';
+import type { TtsCache } from './tts-cache.js';
 
 export interface TurnContext {
   readonly sessionId: string;

@@ -1,4 +1,4 @@
-import { TtsCache, synthesizeText, type CachedSpeech } from '../../stages/tts-cache.js';
+import { TtsCache, synthesizeText, type CachedSpeech } from '../tts-cache.js';
 import type { TurnContext } from '../turn-types.js';
 
 export type FillerReason = 'tool' | 'dead_air';

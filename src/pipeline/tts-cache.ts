@@ -1,4 +1,4 @@
-import type { TtsRequest, TurnStages } from './stage-ports.js';
+import type { TtsRequest, TurnStages } from '../stages/stage-ports.js';
 
 /** Synthesised speech of one text: PCM and the text offset it speaks up to. */
 export interface CachedSpeech {
