@@ -20,14 +20,17 @@ import { startRelay, type Relay } from '../../server/relay.js';
 import { TEST_ADMIN_KEY, TEST_JWT_SECRET } from '../../testing/relay-harness.js';
 import { createWebRtcModule, type WebRtcModule, type WebRtcModuleOptions } from './module.js';
 
-/** The embedded simulated engines, tuned for short test turns. */
+/**
+ * The embedded simulated engines, tuned for short test turns. Budgets are far beyond the
+ * profile: a budget a busy machine misses would cancel the utterance and lose the turn.
+ */
 export const TEST_PIPELINE_YAML = `name: default
 audio:
   sampleRateHz: 16000
 stages:
   stt:
     endpoints: [embedded:sim]
-    budgetMs: 3000
+    budgetMs: 30000
     interimResults: true
     endpointing:
       silenceMs: 400
@@ -35,7 +38,7 @@ stages:
       finalDelayMs: 50
   llm:
     endpoints: [embedded:sim]
-    budgetMs: 3000
+    budgetMs: 30000
     model: sim-echo
     sim:
       mode: echo
@@ -43,7 +46,7 @@ stages:
       interTokenMs: 10
   tts:
     endpoints: [embedded:sim]
-    budgetMs: 3000
+    budgetMs: 30000
     voice: sim
     sim:
       firstAudioMs: 50
@@ -58,7 +61,7 @@ const OTHER_PIPELINE_YAML = TEST_PIPELINE_YAML.replace('name: default', 'name: o
 /** The demo's pipeline: an LLM budget it always misses (recorded), to show a breach. */
 export const BREACH_PIPELINE_YAML = TEST_PIPELINE_YAML.replace('name: default', 'name: breach')
   .replace(
-    'budgetMs: 3000\n    model: sim-echo',
+    'budgetMs: 30000\n    model: sim-echo',
     'budgetMs: 50\n    onBudgetExceeded: record\n    model: sim-echo',
   )
   .replace('ttftMs: 100', 'ttftMs: 150');
@@ -200,7 +203,8 @@ export class WeriftClient {
       };
       const timer = setTimeout(() => {
         this.#waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}`));
+        const state = `connection ${this.pc.connectionState}, ICE ${this.pc.iceConnectionState}`;
+        reject(new Error(`timed out waiting for ${what} (${state})`));
       }, timeoutMs);
       this.#waiters.add(check);
     });
