@@ -107,7 +107,7 @@ export class SessionPipeline {
         onSpeechEvent: (e, ts) => this.#onSpeechEvent(e, ts),
         onFlushDone: () => undefined,
         onFailure: (err) => this.#onSttFailure(err),
-        onAudioDropped: (reason) => this.#drops.dropped(reason),
+        onAudioDropped: (reason, frames) => this.#drops.dropped(reason, frames),
       },
       maxPendingFrames: Math.ceil((config.uplink.bufferSeconds * 1000) / FRAME_MS),
     });
@@ -214,6 +214,7 @@ export class SessionPipeline {
     }
     this.#closed = true;
     this.#sttBudget.close();
+    this.#drops.close();
     this.#stt.close();
     this.#model?.close();
     this.#model = undefined;
@@ -367,10 +368,13 @@ export class SessionPipeline {
     if (action === 'record') {
       return;
     }
-    // The utterance is lost: start over on a fresh stream. Its id is used up, so the
-    // next attempt is a new turn (the breach stays attached to this one).
+    // Start over on a fresh stream. Its id is used up, so the next attempt is a new turn
+    // (the breach stays attached to this one). `cancel` gives the utterance up and sends
+    // the new stream only what was said after it; `fallback` sends the next endpoint the
+    // whole replay window, the utterance included.
     this.#replies.skipTurnId();
     countTurnOutcome(this.#o.deps.metrics, 'failed', { stage, reason: 'RELAY_ERR_DEADLINE' });
-    this.#stt.restart(action === 'fallback');
+    const keepFrom = action === 'fallback' ? -Infinity : (this.#lastSpeechEndTsMs ?? Infinity);
+    this.#stt.restart(action === 'fallback', keepFrom);
   }
 }

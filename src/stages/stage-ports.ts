@@ -101,8 +101,11 @@ export interface SttStage {
   /** Hot path: one ordered 20 ms frame. */
   write(frame: AudioFrame): void;
   flush(turnId: string): void;
-  /** Re-open the stream, on the next endpoint of the route when asked (budget fallback). */
-  restart(useNextEndpoint: boolean): void;
+  /**
+   * Re-open the stream, on the next endpoint of the route when asked (budget fallback),
+   * sending it again the audio captured from `keepFromTsMs` on (default: none).
+   */
+  restart(useNextEndpoint: boolean, keepFromTsMs?: number): void;
   close(): void;
 }
 
