@@ -36,6 +36,10 @@ stages:
     budgetMs: ${BUDGET_MS}
     sim: { firstAudioMs: ${P.firstAudioMs}, realTimeFactor: 0.2, msPerChar: 15 }
 output: { leadMs: ${LEAD_MS} }
+# The utterances come in real time: on a busy machine a reply can still be playing when
+# the next one starts, and a barge-in would end it early. Ordered turns are the subject
+# here (interruptions have their own tests), so the next turn waits for the reply.
+interruptions: { enabled: false }
 `;
 
 let h: PipelineHarness;
