@@ -20,17 +20,14 @@ import { startRelay, type Relay } from '../../server/relay.js';
 import { TEST_ADMIN_KEY, TEST_JWT_SECRET } from '../../testing/relay-harness.js';
 import { createWebRtcModule, type WebRtcModule, type WebRtcModuleOptions } from './module.js';
 
-/**
- * The embedded simulated engines, tuned for short test turns. Budgets are far beyond the
- * profile: a budget a busy machine misses would cancel the utterance and lose the turn.
- */
+/** The embedded simulated engines, tuned for short test turns. */
 export const TEST_PIPELINE_YAML = `name: default
 audio:
   sampleRateHz: 16000
 stages:
   stt:
     endpoints: [embedded:sim]
-    budgetMs: 30000
+    budgetMs: 3000
     interimResults: true
     endpointing:
       silenceMs: 400
@@ -38,7 +35,7 @@ stages:
       finalDelayMs: 50
   llm:
     endpoints: [embedded:sim]
-    budgetMs: 30000
+    budgetMs: 3000
     model: sim-echo
     sim:
       mode: echo
@@ -46,7 +43,7 @@ stages:
       interTokenMs: 10
   tts:
     endpoints: [embedded:sim]
-    budgetMs: 30000
+    budgetMs: 3000
     voice: sim
     sim:
       firstAudioMs: 50
@@ -61,7 +58,7 @@ const OTHER_PIPELINE_YAML = TEST_PIPELINE_YAML.replace('name: default', 'name: o
 /** The demo's pipeline: an LLM budget it always misses (recorded), to show a breach. */
 export const BREACH_PIPELINE_YAML = TEST_PIPELINE_YAML.replace('name: default', 'name: breach')
   .replace(
-    'budgetMs: 30000\n    model: sim-echo',
+    'budgetMs: 3000\n    model: sim-echo',
     'budgetMs: 50\n    onBudgetExceeded: record\n    model: sim-echo',
   )
   .replace('ttftMs: 100', 'ttftMs: 150');
