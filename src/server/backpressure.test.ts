@@ -19,9 +19,9 @@ beforeAll(async () => {
 audio: { sampleRateHz: 48000 }
 output: { leadMs: 120000 }
 stages:
-  stt: { endpoints: [embedded:sim], budgetMs: 2000 }
-  llm: { endpoints: [embedded:sim], budgetMs: 2000, sim: { mode: scripted, script: ["${LONG}"], ttftMs: 10, interTokenMs: 1 } }
-  tts: { endpoints: [embedded:sim], budgetMs: 2000, sim: { firstAudioMs: 10, realTimeFactor: 0.01 } }
+  stt: { endpoints: [embedded:sim], budgetMs: 30000 }
+  llm: { endpoints: [embedded:sim], budgetMs: 30000, sim: { mode: scripted, script: ["${LONG}"], ttftMs: 10, interTokenMs: 1 } }
+  tts: { endpoints: [embedded:sim], budgetMs: 30000, sim: { firstAudioMs: 10, realTimeFactor: 0.01 } }
 `,
   );
   relay = await startTestRelay({

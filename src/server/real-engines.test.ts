@@ -19,21 +19,22 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vr-real-'));
+  // Budgets far beyond the engines: one a busy machine misses would cancel a turn.
   await writeFile(
     join(dir, 'local.yaml'),
     `name: local
 stages:
   stt:
     endpoints: ['embedded:pocketsphinx']
-    budgetMs: 3000
+    budgetMs: 30000
     interimResults: false
     endpointing: { silenceMs: 300 }
     grammar: |
 ${GRAMMAR.split('\n')
   .map((l) => `      ${l}`)
   .join('\n')}
-  llm: { endpoints: ['embedded:reply'], budgetMs: 3000 }
-  tts: { endpoints: ['embedded:espeak'], budgetMs: 3000, voice: en-us }
+  llm: { endpoints: ['embedded:reply'], budgetMs: 30000 }
+  tts: { endpoints: ['embedded:espeak'], budgetMs: 30000, voice: en-us }
 `,
   );
   relay = await startTestRelay({ pipelinesDir: dir });

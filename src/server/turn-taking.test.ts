@@ -13,22 +13,23 @@ const REPLY =
   'Sure. Here is a long answer that keeps going for a while, so that there is plenty of time to talk over it before it ends.';
 const SHORT_REPLY = 'Okay, noted.';
 
+// Budgets far beyond the engines: one a busy machine misses would cancel a turn.
 function pipeline(name: string, transcripts: string[], extra = '', reply = REPLY): string {
   return `name: ${name}
 stages:
   stt:
     endpoints: [embedded:sim]
-    budgetMs: 3000
+    budgetMs: 30000
     endpointing: { silenceMs: 500 }
     options: { transcripts: '${JSON.stringify(transcripts)}' }
     sim: { finalDelayMs: ${FINAL_DELAY_MS}, partialCadenceMs: 100 }
   llm:
     endpoints: [embedded:sim]
-    budgetMs: 3000
+    budgetMs: 30000
     sim: { mode: scripted, script: ["${reply}"], ttftMs: 100, interTokenMs: 10 }
   tts:
     endpoints: [embedded:sim]
-    budgetMs: 3000
+    budgetMs: 30000
     sim: { firstAudioMs: 50, msPerChar: ${MS_PER_CHAR}, chunkMs: 20, realTimeFactor: 0.2 }
 interruptions: { minSpeechMs: 300, transcriptWaitMs: 300 }
 ${extra}`;

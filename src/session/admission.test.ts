@@ -17,9 +17,9 @@ import { SessionManager } from './session-manager.js';
 
 const PIPELINE_YAML = `
 stages:
-  stt: { endpoints: [embedded], budgetMs: 3000 }
-  llm: { endpoints: [embedded], budgetMs: 3000 }
-  tts: { endpoints: [embedded], budgetMs: 3000 }
+  stt: { endpoints: [embedded], budgetMs: 30000 }
+  llm: { endpoints: [embedded], budgetMs: 30000 }
+  tts: { endpoints: [embedded], budgetMs: 30000 }
 `;
 const SECRET = 'admission-test-secret-0123456789-abcdef';
 

@@ -202,7 +202,9 @@ describe('sim LLM', () => {
     const ended = server.llm.waitFor('call-ended', (e) => e.requestId === 'llm-cancel');
     const call = clients.llm.Generate(
       { requestId: 'llm-cancel', messages: [user('a b c d e f g h i j k l m n o p')] },
-      simProfileMetadata({ ttftMs: 0, interTokenMs: 50 }),
+      // Tokens a second apart: the cancel stops the stream long before its 17th message
+      // however busy the machine (50 ms apart, a slow cancel could miss them all).
+      simProfileMetadata({ ttftMs: 0, interTokenMs: 1_000 }),
     );
     const rec = new StreamRecorder<Res>(call);
     await rec.next((m) => m.kind === 'delta');

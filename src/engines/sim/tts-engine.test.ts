@@ -152,10 +152,12 @@ describe('sim TTS', () => {
     const first = audio[0]!.message;
     audio.forEach((r, k) => {
       expect(r.message.firstAudioServerTsMs).toBe(first.firstAudioServerTsMs);
-      // Chunk k is due firstAudioMs + k · 100 ms · 0.2 after the text arrived (absolute schedule).
+      // Chunk k is due firstAudioMs + k · 100 ms · 0.2 after the text arrived (absolute
+      // schedule): never earlier. How much later depends on the machine's load, so the
+      // upper bound only catches a schedule off by an order of magnitude.
       const offset = r.message.serverTsMs - firstTextMs;
       expect(offset).toBeGreaterThanOrEqual(100 + k * 20);
-      expect(offset).toBeLessThan(100 + k * 20 + 1000);
+      expect(offset).toBeLessThan(100 + k * 20 + 20_000);
     });
     // FlushDone follows all audio of the text received before the Flush.
     expect(flushDone.message.flushDone?.turnId).toBe('flush-1');

@@ -200,7 +200,8 @@ export class WeriftClient {
       };
       const timer = setTimeout(() => {
         this.#waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}`));
+        const state = `connection ${this.pc.connectionState}, ICE ${this.pc.iceConnectionState}`;
+        reject(new Error(`timed out waiting for ${what} (${state})`));
       }, timeoutMs);
       this.#waiters.add(check);
     });

@@ -144,7 +144,7 @@ describe('fuzz over live sockets', () => {
     const victim = (async () => {
       await call.pause(100);
       await call.say(800);
-      const observed = await env.relay.calls.find(matches(p));
+      const observed = await env.relay.calls.find(matches(p), 60_000);
       const final = await observed.log.waitFor('transcript.final', () => true, 60_000);
       await until(() => call.receivedMs >= 400, 60_000, 'reply audio');
       call.dtmf('7');
@@ -170,8 +170,8 @@ describe('fuzz over live sockets', () => {
     // Still serving: a fresh call gets its session.
     const p2 = protocolFor('vonage', env);
     const again = await SimCall.dial(p2, { media: env.relay.media });
-    const observed = await env.relay.calls.find(matches(p2));
+    const observed = await env.relay.calls.find(matches(p2), 60_000);
     await observed.log.waitFor('session.ready', () => true, 30_000);
     await again.hangup();
-  }, 120_000);
+  }, 300_000);
 });

@@ -172,18 +172,18 @@ export async function runCall(
     const spoken = call.say(800);
     const observed: ObservedCall = await env.relay.calls.find(matches(p));
     const log = observed.log;
-    await log.waitFor('session.ready', () => true, 5_000);
+    await log.waitFor('session.ready', () => true, 30_000);
     await spoken;
-    const final = await log.waitFor('transcript.final', () => true, 10_000);
+    const final = await log.waitFor('transcript.final', () => true, 30_000);
     expect(final.text).toBe('tell me a story');
-    const started = await log.waitFor('response.started', () => true, 10_000);
+    const started = await log.waitFor('response.started', () => true, 30_000);
 
     // Reply audio in the carrier's codec and chunking, and not silence.
-    await until(() => call.receivedMs >= 800, 10_000, 'reply audio');
+    await until(() => call.receivedMs >= 800, 30_000, 'reply audio');
     expect(call.audio.flatMap((a) => (a.note === undefined ? [] : [a.note]))).toEqual([]);
     expect(Math.max(...call.audio.map((a) => a.rms))).toBeGreaterThan(300);
     if (p.caps.marks) {
-      await until(() => call.acked.length >= 2, 10_000, 'mark acks');
+      await until(() => call.acked.length >= 2, 30_000, 'mark acks');
     } else {
       expect(call.marksReceived).toEqual([]);
     }
@@ -193,14 +193,14 @@ export async function runCall(
     const interrupted = await log.waitFor(
       'response.interrupted',
       (e) => e.turnId === started.turnId,
-      10_000,
+      30_000,
     );
     if (p.caps.clear) {
-      await until(() => call.clears >= 1, 5_000, 'clear');
+      await until(() => call.clears >= 1, 30_000, 'clear');
     } else {
       expect(call.clears).toBe(0);
     }
-    const metrics = await log.waitFor('turn.metrics', (m) => m.turnId === started.turnId, 10_000);
+    const metrics = await log.waitFor('turn.metrics', (m) => m.turnId === started.turnId, 30_000);
     expect(metrics.interrupted).toBe(true);
     expect(metrics.voiceToVoiceMs).not.toBeNull();
     if (p.caps.marks) {
@@ -216,7 +216,7 @@ export async function runCall(
     // DTMF reaches the pipeline.
     if (p.caps.dtmf) {
       call.dtmf('5');
-      await log.waitFor('dtmf', (e) => e.digit === '5', 5_000);
+      await log.waitFor('dtmf', (e) => e.digit === '5', 30_000);
     }
 
     const sessionId = observed.info.sessionId ?? '';
@@ -229,7 +229,7 @@ export async function runCall(
 
     // Hang-up ends the session.
     await call.hangup();
-    await until(() => env.relay.relay.sessions?.get(sessionId) === undefined, 5_000, 'session end');
+    await until(() => env.relay.relay.sessions?.get(sessionId) === undefined, 30_000, 'session end');
     expect(call.unknown).toEqual([]);
     return {
       carrier: name,

@@ -154,23 +154,27 @@ export function relayToken(tenant = 'acme', pipelines: string[] | '*' = '*'): Pr
   return testToken({ tenant, pipelines, subject: `svc-${tenant}` });
 }
 
-/** A pipeline of simulated engines with scripted transcripts and a long scripted reply. */
+/**
+ * A pipeline of simulated engines with scripted transcripts and a long scripted reply.
+ * Budgets are far beyond the profile: a budget a busy machine misses would cancel the
+ * utterance and lose the turn the test waits for.
+ */
 export function phonePipeline(name: string, reply: string, extra = ''): string {
   return `name: ${name}
 stages:
   stt:
     endpoints: [embedded:sim]
-    budgetMs: 3000
+    budgetMs: 30000
     endpointing: { silenceMs: 400 }
     options: { transcripts: '["tell me a story", "wait stop please", "thanks", "bye"]' }
     sim: { finalDelayMs: 100, partialCadenceMs: 100 }
   llm:
     endpoints: [embedded:sim]
-    budgetMs: 3000
+    budgetMs: 30000
     sim: { mode: scripted, script: ["${reply}"], ttftMs: 50, interTokenMs: 5 }
   tts:
     endpoints: [embedded:sim]
-    budgetMs: 3000
+    budgetMs: 30000
     sim: { firstAudioMs: 50, msPerChar: 60, chunkMs: 20, realTimeFactor: 0.2 }
 interruptions: { minSpeechMs: 300, transcriptWaitMs: 300 }
 ${extra}`;
