@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { FrameCounter, FrameHistogram } from './frame-metrics.js';
 import { createMetrics } from './metrics.js';
@@ -33,6 +33,30 @@ describe('FrameHistogram', () => {
       }));
     expect(await series(lean)).toEqual(await series(plain));
     expect(await lean.metrics()).toContain('x_seconds_bucket{le="0.001"} 5');
+  });
+
+  it('sums across workers like a prom-client Histogram (cluster aggregation of /metrics)', async () => {
+    const w1 = pair();
+    const w2 = pair();
+    for (const [v, w] of [
+      [0.00005, w1],
+      [0.002, w1],
+      [0.02, w2],
+      [5, w2],
+    ] as const) {
+      w.a.observe(v);
+      w.b.observe(v);
+    }
+    const lean = AggregatorRegistry.aggregate([
+      await w1.lean.getMetricsAsJSON(),
+      await w2.lean.getMetricsAsJSON(),
+    ]);
+    const plain = AggregatorRegistry.aggregate([
+      await w1.plain.getMetricsAsJSON(),
+      await w2.plain.getMetricsAsJSON(),
+    ]);
+    expect(await lean.metrics()).toBe(await plain.metrics());
+    expect(await lean.metrics()).toContain('x_seconds_count 4');
   });
 
   it('ignores a non-finite value instead of throwing, and reset() zeroes every series', async () => {

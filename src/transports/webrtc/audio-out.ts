@@ -7,15 +7,31 @@ import { RtpSendClock } from './rtp-seq.js';
 
 const TALK_HANG_MS = 40;
 const MAX_SILENCE_BURST = 3;
+/** Digital silence to compare reply frames with (a 20 ms frame at 48 kHz is 1,920 bytes). */
+const ZEROS = Buffer.alloc(4096);
+
+/** The frame is all zero samples (one native memcmp, no allocation). */
+function digitalSilence(pcm: Buffer): boolean {
+  return pcm.length <= ZEROS.length && ZEROS.compare(pcm, 0, pcm.length, 0, pcm.length) === 0;
+}
 
 /**
  * The outbound audio of one peer: paced reply frames (PCM16 at the pipeline rate) → Opus →
  * RTP on the negotiated sender, and an Opus silence packet in every 20 ms slot that got no
  * reply frame, so the browser's jitter buffer sees one continuous stream (timestamps keep
  * +960 per slot). The marker bit is set when a talk spurt (or a new turn) starts.
+ * A reply frame of digital silence (TTS lead-in and pauses) is not encoded: it goes out
+ * as the same pre-encoded Opus silence packet, in its own slot and talk spurt.
  */
 export class OpusAudioOut {
-  readonly stats = { packetsOut: 0, audioPacketsOut: 0, silencePacketsOut: 0, encodeUs: 0 };
+  readonly stats = {
+    packetsOut: 0,
+    audioPacketsOut: 0,
+    silencePacketsOut: 0,
+    encodeUs: 0,
+    /** Reply frames of digital silence sent as the silence packet, never encoded. */
+    silentFramesNotEncoded: 0,
+  };
   readonly #logger: Logger;
   readonly #tx = new RtpSendClock(randomInt(0, 0x1_0000), randomInt(0, 0x1_0000_0000));
   #encoder: OpusEncoderAtRate | undefined;
@@ -47,10 +63,15 @@ export class OpusAudioOut {
       return;
     }
     const resync = !this.#inTalk || frame.turnId !== this.#lastTurn;
-    const t0 = process.hrtime.bigint();
-    const payload = encoder.encode(frame.payload);
-    this.stats.encodeUs += Number(process.hrtime.bigint() - t0) / 1000;
-    this.#send(now, payload, resync);
+    if (digitalSilence(frame.payload)) {
+      this.stats.silentFramesNotEncoded++;
+      this.#send(now, OPUS_SILENCE_FRAME, resync);
+    } else {
+      const t0 = process.hrtime.bigint();
+      const payload = encoder.encode(frame.payload);
+      this.stats.encodeUs += Number(process.hrtime.bigint() - t0) / 1000;
+      this.#send(now, payload, resync);
+    }
     this.stats.audioPacketsOut++;
     this.#inTalk = true;
     this.#lastAudioMs = now;

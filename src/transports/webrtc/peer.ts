@@ -49,6 +49,8 @@ export interface WebRtcPeerStats {
   /** Total µs spent decoding inbound packets and encoding outbound ones (bench). */
   decodeUs: number;
   encodeUs: number;
+  /** Reply frames of digital silence sent without encoding. */
+  silentFramesNotEncoded: number;
 }
 
 type Unsubscribe = () => void;
