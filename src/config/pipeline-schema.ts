@@ -219,6 +219,8 @@ export const pipelineSchema = z
         detector: z.enum(['silence', 'semantic', 'grpc']).default('silence'),
         /** Speech starting this soon after a turn was ended counts as a false cut-off. */
         falseCutoffWindowMs: z.number().int().min(0).max(10_000).default(1_500),
+        /** semantic: how long after a word the STT has it in its interim results. */
+        sttLagMs: z.number().int().min(0).max(5_000).default(500),
         /** semantic: end-of-turn probability at or above which the wait is minDelayMs. */
         threshold: z.number().min(0).max(1).default(0.9),
         /** grpc: a TurnDetector service; the semantic detector answers when it is late or down. */

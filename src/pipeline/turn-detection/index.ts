@@ -25,6 +25,7 @@ export function createTurnDetector(
     bounds,
     threshold: e.threshold,
     sampleRateHz: config.audio.sampleRateHz,
+    sttLagMs: e.sttLagMs,
     ...(config.vad.engine === 'energy' && config.vad.threshold !== undefined
       ? { voicedDbfs: config.vad.threshold }
       : {}),

@@ -148,5 +148,22 @@ endpoint:
     d.close();
     const semantic = parsePipeline(yaml.replace('grpc', 'semantic'), '/x/demo.yaml');
     expect(createTurnDetector(semantic, 's1').name).toBe('semantic');
+    expect(semantic.endpoint.sttLagMs).toBe(500);
+    // The STT's lag sets when the transcript stops being provisional.
+    const lagged = parsePipeline(
+      `${yaml.replace('grpc', 'semantic')}  sttLagMs: 900\n`,
+      '/x/demo.yaml',
+    );
+    const d2 = createTurnDetector(lagged, 's1');
+    expect(d2).toBeInstanceOf(SemanticDetector);
+    if (d2 instanceof SemanticDetector) {
+      d2.onSpeechStarted(0);
+      d2.onSpeechStopped(1000);
+      expect(d2.evidence(1600).provisional).toBe(true);
+      expect(d2.evidence(1900).provisional).toBe(false);
+    }
+    expect(() =>
+      parsePipeline(`${yaml.replace('grpc', 'semantic')}  sttLagMs: -1\n`, '/x/demo.yaml'),
+    ).toThrow(/endpoint\.sttLagMs/);
   });
 });

@@ -17,6 +17,8 @@ export interface SimTurnServerOptions {
 export interface SimTurnServer extends EngineServer {
   /** Questions (Evaluate) received over all streams. */
   readonly questions: number;
+  /** Resolves once a client has opened a stream and sent its config. */
+  configured(): Promise<void>;
 }
 
 /**
@@ -29,11 +31,14 @@ export async function startSimTurnServer(
 ): Promise<SimTurnServer> {
   const timers = new Set<NodeJS.Timeout>();
   let questions = 0;
+  let onConfigured: (() => void) | undefined;
+  const configured = new Promise<void>((resolve) => (onConfigured = resolve));
   const detect = (call: ServerDuplexStream<DetectRequest__Output, DetectResponse>): void => {
     let transcript = '';
     call.on('data', (req: DetectRequest__Output) => {
       if (req.config) {
         call.write({ ready: { wantsAudio: false, model: 'sim' } });
+        onConfigured?.();
       } else if (req.transcript !== undefined && req.kind === 'transcript') {
         transcript = req.transcript;
       } else if (req.turnEnded) {
@@ -85,5 +90,6 @@ export async function startSimTurnServer(
     get questions() {
       return questions;
     },
+    configured: () => configured,
   };
 }
