@@ -229,7 +229,11 @@ export async function runCall(
 
     // Hang-up ends the session.
     await call.hangup();
-    await until(() => env.relay.relay.sessions?.get(sessionId) === undefined, 30_000, 'session end');
+    await until(
+      () => env.relay.relay.sessions?.get(sessionId) === undefined,
+      30_000,
+      'session end',
+    );
     expect(call.unknown).toEqual([]);
     return {
       carrier: name,
