@@ -27,6 +27,8 @@ export interface ClusterRelay {
   readonly relay: Relay;
   readonly mediaAddress: string;
   readonly workers: number;
+  /** What /metrics serves: the primary's and all workers' metrics, merged. */
+  readonly registry: ClusterRegistry;
   /** SIGTERM every worker (each drains), wait for them, then close the primary. */
   stop(): Promise<number>;
 }
@@ -183,6 +185,7 @@ export async function startCluster(
     relay,
     mediaAddress,
     workers: count,
+    registry,
     async stop() {
       await started.drain(0);
       const code = await stopWorkers();
