@@ -8,6 +8,7 @@ import type { Ticker } from '../core/ticker.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { EnergyVad, VadEvent } from '../media/vad/energy-vad.js';
 import type { VoiceDetector } from '../media/vad/index.js';
+import { guardStages } from './guard/guard-stages.js';
 import { BudgetWatch } from './budget-watch.js';
 import type { SttStage, StageFactory } from '../stages/stage-ports.js';
 import { TurnRunner } from './turn-runner.js';
@@ -87,7 +88,7 @@ export class SessionPipeline {
     this.#replies = new TurnRunner({
       sessionId: options.sessionId,
       config,
-      stages: deps.stages.turnStages(),
+      stages: guardStages(config, deps.stages.turnStages(), deps.metrics),
       ticker: deps.ticker,
       metrics: deps.metrics,
       logger: deps.logger,
@@ -205,6 +206,17 @@ export class SessionPipeline {
   /** `response.cancel`: stop the current reply, keep what was heard. */
   cancelResponse(): void {
     this.#replies.interrupt(null);
+  }
+
+  /** `function_call.output`: a client tool's result; refused when no call waits for it. */
+  functionCallOutput(callId: string, output: string): void {
+    if (!this.#closed && !this.#replies.functionCallOutput(callId, output)) {
+      this.#emit({
+        type: 'error',
+        code: 'RELAY_ERR_PROTOCOL',
+        message: `no tool call waits for callId ${callId} (unknown, finished or timed out)`,
+      });
+    }
   }
 
   /** Idempotent; cancels every stage call and timer this session holds. */

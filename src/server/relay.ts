@@ -160,6 +160,7 @@ export async function startRelay(
         engines: engines.targets,
         auto: engines.auto,
         channels: config.grpc,
+        metrics,
       });
       for (const p of pipelines.list()) {
         for (const stage of ['stt', 'llm', 'tts'] as const) {
