@@ -83,6 +83,10 @@ async function main(): Promise<void> {
   }
   const [config, devAdminKey] = withDevAdminKey(loaded);
   const logger = createLogger({ level: config.logLevel, pretty: process.stdout.isTTY });
+  const noCredentials = missingCredentialSource(config);
+  if (noCredentials !== undefined) {
+    logger.warn({ hint: noCredentials }, 'no client credential source: no client can authenticate');
+  }
   const workers = resolveWorkers(config, availableParallelism());
   if (workers > 1) {
     await runCluster(config, logger, workers, devAdminKey);
@@ -97,10 +101,6 @@ async function main(): Promise<void> {
     logger.fatal({ err: msg }, 'relay failed to start');
     process.exitCode = 1;
     return;
-  }
-  const noCredentials = missingCredentialSource(config);
-  if (noCredentials !== undefined) {
-    logger.warn({ hint: noCredentials }, 'no client credential source: no client can authenticate');
   }
   logger.info(
     {

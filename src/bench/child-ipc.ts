@@ -35,6 +35,11 @@ export function serveParent(
   handlers: Record<string, ChildHandler>,
   extraStats: () => Promise<Record<string, number>> | Record<string, number> = () => ({}),
   onStop: () => Promise<void> = () => Promise.resolve(),
+  /** CPU of what the child stands for, µs (default this process; a cluster sums its workers). */
+  cpuUs: () => Promise<number> | number = () => {
+    const cpu = process.cpuUsage();
+    return cpu.user + cpu.system;
+  },
 ): void {
   const send = (m: unknown): void => {
     process.send?.(m);
@@ -42,10 +47,9 @@ export function serveParent(
   const all: Record<string, ChildHandler> = {
     ...handlers,
     stats: async (): Promise<ChildStats> => {
-      const cpu = process.cpuUsage();
       const mem = process.memoryUsage();
       return {
-        cpuUs: cpu.user + cpu.system,
+        cpuUs: await cpuUs(),
         rssBytes: mem.rss,
         heapBytes: mem.heapUsed + mem.external,
         extra: await extraStats(),

@@ -13,6 +13,7 @@ import { markdown, type BenchResults } from './report.js';
 import { startBenchEnv } from './setup.js';
 import { benchSoak, benchUplink } from './uplink.js';
 import { benchImpaired } from './uplink-impaired.js';
+import { benchWorkers } from './uplink-workers.js';
 import { startUplinkEnv } from './uplink-env.js';
 import { benchTurnDetection } from './turn-detection/index.js';
 
@@ -84,7 +85,7 @@ const SECTIONS = [
   'jitter',
   'turn-detection',
 ];
-const EXTRA_SECTIONS = ['soak', 'providers'];
+const EXTRA_SECTIONS = ['soak', 'providers', 'workers'];
 
 /**
  * npm run bench [-- --smoke] [--out DIR] [--only uplink,frame,capacity,…]: runs the benchmarks,
@@ -92,7 +93,8 @@ const EXTRA_SECTIONS = ['soak', 'providers'];
  * `--only soak` (or `npm run soak`) runs the 5-minute soak; `--profile-relay DIR` writes a
  * V8 CPU profile of the uplink relay process to DIR; `--streams 200[,300]`, `--rounds N`
  * and `--seconds S` override the uplink sizes, rounds and window (and the soak's streams
- * and length). Progress goes to stderr.
+ * and length). `--only workers [--relay-workers N]` runs the uplink load on one relay
+ * process and on N workers (default 2) for the all-cores capacity ratio. Progress goes to stderr.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
       'split-stages': { type: 'boolean', default: false },
       'stt-budget': { type: 'string', default: 'cancel' },
       'engine-window-kb': { type: 'string' },
+      'relay-workers': { type: 'string', default: '2' },
     },
   });
   const only = new Set((values.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()));
@@ -151,13 +154,16 @@ async function main(): Promise<void> {
     rounds: plan.rounds,
   };
 
-  if (only.has('uplink') || only.has('impaired') || only.has('soak')) {
+  if (['uplink', 'impaired', 'soak', 'workers'].some((s) => only.has(s))) {
     const profileDir = values['profile-relay'];
-    const uplinkEnv = await startUplinkEnv(
-      profileDir === undefined
+    const uplinkEnv = await startUplinkEnv({
+      ...(profileDir === undefined
         ? {}
-        : { relayNodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] },
-    );
+        : { relayNodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] }),
+      ...(only.has('workers')
+        ? { relayWorkers: num(values['relay-workers'], 'relay-workers') ?? 2 }
+        : {}),
+    });
     try {
       if (only.has('uplink')) {
         log('uplink: speech-like load, relay vs bare forwarder (interleaved rounds)');
@@ -167,6 +173,10 @@ async function main(): Promise<void> {
       if (only.has('impaired')) {
         log('impaired profiles through the relay, against the in-order oracle');
         results.impaired = await benchImpaired(uplinkEnv, plan.impaired, log);
+      }
+      if (only.has('workers')) {
+        log('workers: the uplink load on one relay process and on N workers (interleaved rounds)');
+        results.workers = await benchWorkers(uplinkEnv, plan.uplink, log);
       }
       if (only.has('soak')) {
         log(`soak: ${plan.soak.streams} speech-like streams for ${plan.soak.seconds} s`);

@@ -4,15 +4,11 @@
  * limits raised so the benchmark's own connection pattern is never refused.
  */
 import { silentLogger } from '../observability/logger.js';
-import { relayConfigSchema } from '../server/relay-config.js';
 import { startRelay } from '../server/relay.js';
 import { serveParent } from './child-ipc.js';
+import { benchRelayConfig, type RelayChildConfig } from './relay-child-config.js';
 
-export interface RelayChildConfig {
-  pipelinesDir: string;
-  jwtSecret: string;
-  adminKey: string;
-}
+export type { RelayChildConfig } from './relay-child-config.js';
 
 export interface RelayChildInfo {
   mediaAddress: string;
@@ -33,20 +29,7 @@ async function sum(counter: CounterLike, label?: string, value?: string): Promis
 
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.argv[2] ?? '{}') as RelayChildConfig;
-  const config = relayConfigSchema.parse({
-    mediaPort: 0,
-    gatewayPort: 0,
-    pipelinesDir: cfg.pipelinesDir,
-    logLevel: 'silent',
-    adminKeys: [cfg.adminKey],
-    jwt: { hs256Secret: cfg.jwtSecret },
-    heartbeatMs: 60_000,
-    limits: {
-      maxSessions: 10_000,
-      maxSessionsPerKey: 10_000,
-      connectsPerMinute: 1_000_000,
-    },
-  });
+  const config = benchRelayConfig(cfg);
   const relay = await startRelay(config, silentLogger());
   const m = relay.metrics;
   /** Socket → STT write inside the relay: count, sum (s) and frames over 25 ms (the top bucket). */

@@ -1,3 +1,4 @@
+import type { WorkersResult } from './uplink-workers.js';
 import type { FirstAudioArmResult } from './first-audio.js';
 import type { TurnDetectionResult } from './turn-detection/index.js';
 import {
@@ -39,6 +40,7 @@ export interface BenchResults {
   uplinkRounds?: number;
   impaired?: ImpairedRow[];
   soak?: SoakResult;
+  workers?: WorkersResult;
 }
 
 const pct = (v: number): string => fmt(v * 100, 0);

@@ -8,6 +8,7 @@ import { spawnBenchChild, type BenchChild } from './child-ipc.js';
 import type { ForwarderChildConfig } from './forwarder-child.js';
 import type { Target } from './load-gen.js';
 import type { RelayChildConfig, RelayChildInfo } from './relay-child.js';
+import type { RelayClusterChildConfig } from './relay-cluster-child.js';
 import { spawnSpeechSink, type SpeechSinkHandle } from './speech-sink-child.js';
 
 /** The sim stage latencies of the uplink benchmark: those of the repository's sim pipeline. */
@@ -47,6 +48,8 @@ export interface UplinkEnv {
   forwarder: BenchChild<{ address: string }>;
   relayTarget: Target;
   forwarderTarget: Target;
+  /** With `relayWorkers`: the same relay run as a cluster of that many workers. */
+  cluster?: { workers: number; child: BenchChild<RelayChildInfo>; target: Target };
   close(): Promise<void>;
 }
 
@@ -59,6 +62,8 @@ export interface UplinkEnvOptions {
   sttBudgetAction?: 'cancel' | 'record';
   /** HTTP/2 receive window of the sim engine (default Node's 64 KiB). */
   engineWindowBytes?: number;
+  /** Also start the relay with `--workers N` (N > 1), next to the single-process one. */
+  relayWorkers?: number;
 }
 
 export async function startUplinkEnv(o: UplinkEnvOptions = {}): Promise<UplinkEnv> {
@@ -102,7 +107,21 @@ export async function startUplinkEnv(o: UplinkEnvOptions = {}): Promise<UplinkEn
     } satisfies ForwarderChildConfig);
     cleanups.push(() => forwarder.stop());
     const token = await testToken({ expiresInSec: 4 * 3600, pipelines: '*' });
+    const headers = { authorization: `Bearer ${token}` };
+    let cluster: UplinkEnv['cluster'];
+    if (o.relayWorkers !== undefined && o.relayWorkers > 1) {
+      const child = await spawnBenchChild<RelayChildInfo>(here('./relay-cluster-child.ts'), {
+        pipelinesDir: pipelines,
+        jwtSecret: TEST_JWT_SECRET,
+        adminKey: TEST_ADMIN_KEY,
+        workers: o.relayWorkers,
+      } satisfies RelayClusterChildConfig);
+      cleanups.push(() => child.stop());
+      const url = `ws://${child.info.mediaAddress}/v1/sessions?pipeline=speech`;
+      cluster = { workers: o.relayWorkers, child, target: { url, headers } };
+    }
     return {
+      ...(cluster === undefined ? {} : { cluster }),
       sink,
       relay,
       forwarder,

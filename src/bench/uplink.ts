@@ -10,7 +10,8 @@ import { spread, summarize, type Spread, type Summary } from './stats.js';
 import type { UplinkEnv } from './uplink-env.js';
 
 export interface UplinkArm {
-  name: 'relay' | 'forwarder';
+  /** relay, forwarder, or relay-wN (the relay with N workers). */
+  name: string;
   target: Target;
   child: BenchChild<unknown>;
 }

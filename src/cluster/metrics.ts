@@ -73,12 +73,17 @@ export class ClusterRegistry extends Registry {
     this.#timeoutMs = timeoutMs;
   }
 
-  override async metrics(): Promise<string> {
+  /** The primary's and every worker's metrics, merged. */
+  async aggregate(): Promise<Registry> {
     const all = await Promise.all([
       this.#local.getMetricsAsJSON(),
       ...this.#workers().map((w) => requestMetrics(w, this.#timeoutMs)),
     ]);
-    return AggregatorRegistry.aggregate(all.filter((m) => m.length > 0)).metrics();
+    return AggregatorRegistry.aggregate(all.filter((m) => m.length > 0));
+  }
+
+  override async metrics(): Promise<string> {
+    return (await this.aggregate()).metrics();
   }
 }
 

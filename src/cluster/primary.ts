@@ -20,6 +20,7 @@ interface Slot {
   port: IpcPort;
   host: IpcStateHost | undefined;
   ready: boolean;
+  everReady: boolean;
 }
 
 export interface ClusterRelay {
@@ -27,6 +28,8 @@ export interface ClusterRelay {
   readonly relay: Relay;
   readonly mediaAddress: string;
   readonly workers: number;
+  /** What /metrics serves: the primary's and all workers' metrics, merged. */
+  readonly registry: ClusterRegistry;
   /** SIGTERM every worker (each drains), wait for them, then close the primary. */
   stop(): Promise<number>;
 }
@@ -71,6 +74,9 @@ export async function startCluster(
   const backend = config.redisUrl === undefined ? new MemoryBackend() : undefined;
   const slots = new Map<number, Slot>();
   let stopping = false;
+  let starting = true;
+  const failedStarts = new Map<number, number>();
+  const retries = new Map<number, NodeJS.Timeout>();
   let mediaAddress = '';
   const local = new Registry();
   collectDefaultMetrics({ register: local });
@@ -86,7 +92,7 @@ export async function startCluster(
     });
     const port = workerPort(worker);
     const host = backend === undefined ? undefined : serveStateOverIpc(port, backend);
-    const slot: Slot = { index, worker, port, host, ready: false };
+    const slot: Slot = { index, worker, port, host, ready: false, everReady: false };
     slots.set(index, slot);
     return new Promise<void>((resolve, reject) => {
       const offReady = port.onMessage((m) => {
@@ -94,6 +100,8 @@ export async function startCluster(
         if (ready.success) {
           offReady();
           slot.ready = true;
+          slot.everReady = true;
+          failedStarts.delete(index);
           mediaAddress = ready.data.media;
           resolve();
         }
@@ -106,14 +114,20 @@ export async function startCluster(
           slots.delete(index);
         }
         reject(new Error(`worker ${index} exited before it was ready (${signal ?? code})`));
-        if (!stopping) {
-          void onCrash(index, code, signal);
+        // During the first start a failing worker fails the start instead.
+        if (!stopping && !starting) {
+          void onCrash(index, code, signal, slot.everReady);
         }
       });
     });
   };
 
-  const onCrash = async (index: number, code: number | null, signal: string | null) => {
+  const onCrash = async (
+    index: number,
+    code: number | null,
+    signal: string | null,
+    wasReady: boolean,
+  ) => {
     logger.error({ worker: index, code, signal }, 'worker exited; restarting it');
     counters.restarts.inc();
     const dead = workerNodeId(node, index);
@@ -131,15 +145,29 @@ export async function startCluster(
         );
       }
     }
-    if (!stopping) {
-      fork(index).catch((err: unknown) => {
-        logger.error({ worker: index, err: String(err) }, 'restarted worker failed to start');
-      });
+    // A worker that keeps failing to start is retried ever more slowly (up to 30 s).
+    const failures = wasReady ? 0 : (failedStarts.get(index) ?? 0) + 1;
+    failedStarts.set(index, failures);
+    const again = (): void => {
+      retries.delete(index);
+      if (!stopping) {
+        fork(index).catch((err: unknown) => {
+          logger.error({ worker: index, err: String(err) }, 'restarted worker failed to start');
+        });
+      }
+    };
+    if (failures === 0) {
+      again();
+    } else {
+      retries.set(index, setTimeout(again, Math.min(30_000, 500 * 2 ** (failures - 1))));
     }
   };
 
   const stopWorkers = async (): Promise<number> => {
     stopping = true;
+    for (const t of retries.values()) {
+      clearTimeout(t);
+    }
     const exits = [...slots.values()].map(
       (s) =>
         new Promise<number>((resolve) => {
@@ -157,6 +185,7 @@ export async function startCluster(
 
   try {
     await Promise.all(Array.from({ length: count }, (_, i) => fork(i + 1)));
+    starting = false;
   } catch (err) {
     await stopWorkers();
     throw err;
@@ -183,6 +212,7 @@ export async function startCluster(
     relay,
     mediaAddress,
     workers: count,
+    registry,
     async stop() {
       await started.drain(0);
       const code = await stopWorkers();
