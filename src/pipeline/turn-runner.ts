@@ -154,6 +154,7 @@ export class TurnRunner {
     const turn = this.#turn;
     if (turn !== undefined && turn.turnId === frame.turnId) {
       turn.onFrameSent(frame);
+      this.#o.taking.echo?.played(turn, frame.playAtMs + FRAME_MS);
     }
     this.#o.metrics.framesOut.inc();
     this.#o.onAudio(frame);
