@@ -9,9 +9,11 @@
 //                                             in transports/ports.ts; the client SDK
 //   5  session                                sessions and the one admission gate (implements the ports)
 //   6  server, gateway                        composition, HTTP surface
-//   7  main, cli, healthcheck, bench, testing entry points and test support
+//   7  main, cli, cluster, healthcheck,      entry points (cluster: --workers) and test support
+//      bench, testing
 //
-// Also: gateway imports only state, auth, config, observability and layer 0; engines never
+// Also: pipeline imports from stages only the interfaces it declares (stages/stage-ports.ts);
+// gateway imports only state, auth, config, observability and layer 0; engines never
 // import the relay (stages and up). Tests and test support (what tsconfig.build.json leaves out
 // of dist/) may import anything, but product code never imports them.
 'use strict';
@@ -24,7 +26,7 @@ const LAYERS = [
   ['transports', 'client'],
   ['session'],
   ['server', 'gateway'],
-  ['main\\.ts', 'main-cli\\.ts', 'healthcheck\\.ts', 'cli', 'bench', 'testing'],
+  ['main\\.ts', 'main-cli\\.ts', 'healthcheck\\.ts', 'cli', 'cluster', 'bench', 'testing'],
 ];
 
 // Test code and test support: the same set tsconfig.build.json keeps out of dist/.
@@ -74,6 +76,14 @@ module.exports = {
           dirs(['state', 'auth', 'config', 'observability', 'core', 'errors', 'frames']),
         ],
       },
+    },
+    {
+      name: 'pipeline-sees-only-stage-ports',
+      comment:
+        'the pipeline declares its stages in stages/stage-ports.ts; the composition root injects the clients',
+      severity: 'error',
+      from: { path: '^src/pipeline/', pathNot: TEST_CODE },
+      to: { path: '^src/stages/', pathNot: '^src/stages/stage-ports\\.ts$' },
     },
     {
       name: 'engines-never-import-the-relay',

@@ -28,6 +28,7 @@ import {
   callScenario,
   clientToken,
   env,
+  leadMsFor,
   PIPELINE,
   RELAY_URL,
   websockets,
@@ -119,6 +120,7 @@ export default function (data) {
     sampleRateHz: SAMPLE_RATE,
     speech: SPEECH,
     turns: TURNS,
+    leadMs: leadMsFor(__VU),
     playbackMarks: true,
     ...(BARGE_IN_MS === null
       ? {}

@@ -12,6 +12,7 @@ import {
   callScenario,
   clientToken,
   env,
+  leadMsFor,
   RELAY_URL,
   websockets,
 } from './k6-env.js';
@@ -116,6 +117,7 @@ export function carrierScript(defaultCarrier) {
       ctx: { callId: id, streamId: `MZ${id}`, token: data.token, next: () => ++counter },
       speech: SPEECH,
       turns: TURNS,
+      leadMs: leadMsFor(__VU),
       bargeInMs: BARGE_IN_MS,
     });
     /** @type {ReturnType<typeof createImpairment<{ bytes: Uint8Array, index: number, tsMs: number, seq: number }>>} */

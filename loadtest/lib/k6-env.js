@@ -95,3 +95,14 @@ export function callScenario(defaultVus) {
         maxDuration: env('MAX_DURATION', '10m'),
       };
 }
+
+/**
+ * Silence before a VU's first turn: 200 ms plus this VU's share of START_SPREAD_MS (0 by
+ * default: every VU speaks at once). Real callers do not speak in lockstep; a spread keeps
+ * all calls open together while their turns fall at different moments.
+ * @param {number} vu
+ */
+export function leadMsFor(vu) {
+  const spread = Number(env('START_SPREAD_MS', '0'));
+  return 200 + Math.floor((((vu * 7919) % 997) / 997) * spread);
+}

@@ -11,7 +11,8 @@ import { benchPipelineCost } from './pipeline-cost.js';
 import { benchProviders } from './providers.js';
 import { markdown, type BenchResults } from './report.js';
 import { startBenchEnv } from './setup.js';
-import { benchImpaired, benchSoak, benchUplink } from './uplink.js';
+import { benchSoak, benchUplink } from './uplink.js';
+import { benchImpaired } from './uplink-impaired.js';
 import { startUplinkEnv } from './uplink-env.js';
 import { benchTurnDetection } from './turn-detection/index.js';
 

@@ -8,6 +8,7 @@ import { createMetrics } from '../observability/metrics.js';
 import { silentLogger } from '../observability/logger.js';
 import { SessionPipeline } from '../pipeline/session-pipeline.js';
 import { StageClients } from '../stages/stage-clients.js';
+import { grpcStageFactory } from '../stages/grpc-stage-factory.js';
 import { spawnEngine } from './child-engine.js';
 
 export interface PipelineCostResult {
@@ -54,7 +55,12 @@ export async function benchPipelineCost(
         const p = new SessionPipeline({
           sessionId: `b${i}`,
           config,
-          deps: { clients, ticker, metrics: createMetrics(), logger: silentLogger() },
+          deps: {
+            stages: grpcStageFactory(clients),
+            ticker,
+            metrics: createMetrics(),
+            logger: silentLogger(),
+          },
           onEvent: () => undefined,
           onAudio: () => undefined,
         });

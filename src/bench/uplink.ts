@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UPLINK_PROFILES, type ImpairmentProfile } from '../testing/impairment.js';
+import type { ImpairmentProfile } from '../testing/impairment.js';
 import type { BenchChild } from './child-ipc.js';
 import { closeClients, openClients, type Target, type Window } from './load-gen.js';
 import { waitSessionsClosed, windowEdge, windowShares } from './rounds.js';
 import { BURSTY_ARRIVAL, logEvents, SpeechStreamer, type SpeechClientLog } from './speech-load.js';
 import type { TraceRow } from './speech-sink-child.js';
-import { quantile, spread, summarize, type Spread, type Summary } from './stats.js';
+import { spread, summarize, type Spread, type Summary } from './stats.js';
 import type { UplinkEnv } from './uplink-env.js';
 
 export interface UplinkArm {
@@ -40,6 +40,7 @@ export interface UplinkRound {
   /** Frames the process counted as dropped (relay: every reason). */
   dropped: number;
   sttBackpressure: number;
+  sttRestart: number;
   /** Relay: STT stream failures, re-opens and frames replayed on re-open. */
   sttErrors: number;
   sttReconnects: number;
@@ -141,6 +142,7 @@ export async function uplinkRound(
     ratio: received === 0 ? NaN : counts.received / received,
     dropped: stat(after, 'framesDropped') - stat(before, 'framesDropped'),
     sttBackpressure: stat(after, 'sttBackpressure') - stat(before, 'sttBackpressure'),
+    sttRestart: stat(after, 'sttRestart') - stat(before, 'sttRestart'),
     sttErrors: stat(after, 'sttErrors') - stat(before, 'sttErrors'),
     sttReconnects: stat(after, 'sttReconnects') - stat(before, 'sttReconnects'),
     sttReplayed: stat(after, 'sttReplayed') - stat(before, 'sttReplayed'),
@@ -176,6 +178,7 @@ export interface UplinkArmSummary {
   ratio: number;
   roundRatios: Spread;
   sttBackpressure: number;
+  sttRestart: number;
   sttReconnects: number;
   sttReplayed: number;
   dropped: number;
@@ -206,6 +209,7 @@ function summarizeUplink(rs: readonly UplinkRound[]): UplinkArmSummary {
     ratio: received === 0 ? NaN : toStt / received,
     roundRatios: spread(rs.map((r) => r.ratio)),
     sttBackpressure: sum((r) => r.sttBackpressure),
+    sttRestart: sum((r) => r.sttRestart),
     sttReconnects: sum((r) => r.sttReconnects),
     sttReplayed: sum((r) => r.sttReplayed),
     dropped: sum((r) => r.dropped),
@@ -306,149 +310,6 @@ export function describeArrival(p: ImpairmentProfile): string {
   return `every ${b?.everyMs ?? 0} ms, ${b?.lengthMs ?? 0} ms of frames held and sent at once, in order`;
 }
 
-export interface ImpairedRow {
-  profile: string;
-  streams: number;
-  /** Frames sent at least once (not truly lost). */
-  expected: number;
-  /** Of those, never delivered to STT. */
-  missing: number;
-  outOfOrder: number;
-  duplicatesAtStt: number;
-  /** Delivery to STT minus the in-order, unimpaired delivery of the same frame (ms). */
-  addedP50Ms: number;
-  addedP99Ms: number;
-  addedMaxMs: number;
-  /** Delivery minus the earliest in-order delivery the arrival allowed (the relay's own wait), ms. */
-  holdP50Ms: number;
-  holdP99Ms: number;
-  cancels: number;
-  utterances: number;
-}
-
-/**
- * Each acceptance profile of the impairment harness through the relay, frames traced at the
- * STT. Oracle: the in-order run's delivery (frame k due at its capture end, plus the path's
- * median latency there). "Added" is what the impairment and the relay cost together;
- * "hold" is what the relay added beyond the earliest moment every earlier frame that was
- * sent had been sent (an oracle reorder buffer that knows which frames are lost).
- */
-export async function benchImpaired(
-  env: UplinkEnv,
-  o: { streams: number; seconds: number },
-  log: (line: string) => void,
-): Promise<ImpairedRow[]> {
-  const relay: UplinkArm = {
-    name: 'relay',
-    target: env.relayTarget,
-    child: env.relay,
-  };
-  const rows: ImpairedRow[] = [];
-  let baselineUs = NaN;
-  let transportUs = NaN;
-  for (const profile of Object.values(UPLINK_PROFILES)) {
-    const r = await uplinkRound(env, relay, {
-      streams: o.streams,
-      warmupMs: 0,
-      measureMs: o.seconds * 1000,
-      arrival: profile,
-      seed: 77,
-      trace: true,
-    });
-    const a = analyseTrace(r);
-    if (profile === UPLINK_PROFILES.inOrder) {
-      baselineUs = quantile(a.delayUs, 0.5);
-      transportUs = quantile(a.pathUs, 0.5);
-    }
-    const added = a.delayUs.map((v) => (v - baselineUs) / 1000);
-    const hold = a.holdUs.map((v) => (v - transportUs) / 1000);
-    const row: ImpairedRow = {
-      profile: profile.name,
-      streams: r.streams,
-      expected: a.expected,
-      missing: a.missing,
-      outOfOrder: r.outOfOrder,
-      duplicatesAtStt: a.duplicates,
-      addedP50Ms: quantile(added, 0.5),
-      addedP99Ms: quantile(added, 0.99),
-      addedMaxMs: added.length === 0 ? NaN : (added[added.length - 1] ?? NaN),
-      holdP50Ms: quantile(hold, 0.5),
-      holdP99Ms: quantile(hold, 0.99),
-      cancels: r.budgetCancels,
-      utterances: r.utterances,
-    };
-    rows.push(row);
-    log(
-      `  ${profile.name}: missing ${row.missing}/${row.expected}, out of order ${row.outOfOrder}, ` +
-        `added p50 ${row.addedP50Ms.toFixed(1)} p99 ${row.addedP99Ms.toFixed(1)} ms, hold p99 ${row.holdP99Ms.toFixed(1)} ms`,
-    );
-  }
-  return rows;
-}
-
-interface TraceAnalysis {
-  expected: number;
-  missing: number;
-  duplicates: number;
-  /** Per delivered frame, sorted ascending: receive − capture end (µs). */
-  delayUs: Float64Array;
-  /** receive − send of the frame (µs), sorted. */
-  pathUs: Float64Array;
-  /** receive − max(send of every delivered frame ≤ it), sorted (µs). */
-  holdUs: Float64Array;
-}
-
-function analyseTrace(r: UplinkRound): TraceAnalysis {
-  const oracle = r.oracle ?? [];
-  const byStream = new Map<number, Map<number, { sendUs: number; recvUs: number }>>();
-  let duplicates = 0;
-  for (const [stream, seq, sendUs, recvUs] of r.trace ?? []) {
-    let m = byStream.get(stream);
-    if (m === undefined) {
-      m = new Map();
-      byStream.set(stream, m);
-    }
-    if (m.has(seq)) {
-      duplicates++;
-    } else {
-      m.set(seq, { sendUs, recvUs });
-    }
-  }
-  const delay: number[] = [];
-  const path: number[] = [];
-  const hold: number[] = [];
-  let expected = 0;
-  let missing = 0;
-  oracle.forEach((o, stream) => {
-    const m = byStream.get(stream) ?? new Map<number, { sendUs: number; recvUs: number }>();
-    let latestSend = 0;
-    for (let k = 0; k < r.frames; k++) {
-      if (o.lost.has(Math.floor(k / o.per))) {
-        continue;
-      }
-      expected++;
-      const f = m.get(k);
-      if (f === undefined) {
-        missing++;
-        continue;
-      }
-      latestSend = Math.max(latestSend, f.sendUs);
-      delay.push(f.recvUs - (o.t0Us + (k + 1) * 20_000));
-      path.push(f.recvUs - f.sendUs);
-      hold.push(f.recvUs - latestSend);
-    }
-  });
-  const sorted = (v: number[]): Float64Array => Float64Array.from(v).sort();
-  return {
-    expected,
-    missing,
-    duplicates,
-    delayUs: sorted(delay),
-    pathUs: sorted(path),
-    holdUs: sorted(hold),
-  };
-}
-
 export interface SoakResult {
   streams: number;
   seconds: number;
@@ -461,6 +322,7 @@ export interface SoakResult {
   toStt: number;
   ratio: number;
   sttBackpressure: number;
+  sttRestart: number;
   audioDroppedErrors: number;
   cpuShare: number;
   cpuUsPerFrame: number;
@@ -520,6 +382,7 @@ export async function benchSoak(
     toStt: r.toStt,
     ratio: r.ratio,
     sttBackpressure: r.sttBackpressure,
+    sttRestart: r.sttRestart,
     audioDroppedErrors: r.audioDroppedErrors,
     cpuShare: r.cpuShare,
     cpuUsPerFrame: r.cpuUsPerFrame,

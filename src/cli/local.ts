@@ -13,6 +13,7 @@ import { SessionPipeline } from '../pipeline/session-pipeline.js';
 import { describeEvent } from './print-events.js';
 import { startEmbeddedEngines } from '../server/embedded-engines.js';
 import { StageClients } from '../stages/stage-clients.js';
+import { grpcStageFactory } from '../stages/grpc-stage-factory.js';
 import { placeFrames } from './reply-audio.js';
 
 export interface LocalRunOptions {
@@ -51,7 +52,12 @@ export async function runLocal(o: LocalRunOptions): Promise<TurnMetrics[]> {
   const pipeline = new SessionPipeline({
     sessionId: 'cli',
     config,
-    deps: { clients, ticker, metrics: createMetrics(), logger: silentLogger() },
+    deps: {
+      stages: grpcStageFactory(clients),
+      ticker,
+      metrics: createMetrics(),
+      logger: silentLogger(),
+    },
     onAudio: (f) => frames.push(f),
     onEvent: (ev) => {
       const line = describeEvent(ev);

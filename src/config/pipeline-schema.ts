@@ -43,11 +43,47 @@ const ENGINE_FOR_STAGE: Record<string, string[]> = {
 
 const budgetAction = z.enum(['record', 'cancel', 'fallback']);
 
+const endpointPool = z.strictObject({
+  /** Relative share per endpoint (same length and order as `endpoints`; default all 1). */
+  weights: z.array(z.number().positive().max(1_000)).optional(),
+  /** Weight of the newest first-response time in the moving average. */
+  ewmaAlpha: z.number().gt(0).max(1).default(0.3),
+  /** Retry a call on the next endpoint when it fails before its first response. */
+  retries: z.boolean().default(true),
+  /** Start the same call on the next endpoint when no first response came within this. */
+  hedgeAfterMs: z.number().int().positive().max(60_000).optional(),
+  eject: z
+    .strictObject({
+      /** Consecutive errors (or slow first responses) that open the endpoint's breaker. */
+      consecutiveFailures: z.number().int().min(1).max(1_000).default(3),
+      /** A first response slower than this counts as a failure (default: never). */
+      slowMs: z.number().int().positive().max(60_000).optional(),
+      /** How long an open breaker keeps the endpoint out before one trial call (doubles). */
+      ejectMs: z.number().int().min(1).max(600_000).default(5_000),
+      maxEjectMs: z.number().int().min(1).max(3_600_000).default(60_000),
+    })
+    .prefault({}),
+  /** grpc.health.v1 polling of each endpoint (off unless given). */
+  healthCheck: z
+    .strictObject({
+      intervalMs: z.number().int().min(20).max(600_000).default(2_000),
+      timeoutMs: z.number().int().min(10).max(60_000).default(1_000),
+      /** Consecutive failed checks that take the endpoint out. */
+      unhealthyAfter: z.number().int().min(1).max(100).default(2),
+      /** Consecutive SERVING answers that bring it back. */
+      healthyAfter: z.number().int().min(1).max(100).default(1),
+    })
+    .optional(),
+});
+
 const stageBase = {
   /** Endpoints in priority order; `fallback` moves to the next one. */
   endpoints: z.array(endpoint).min(1),
-  /** How calls are spread over endpoints: always the first healthy one, or round-robin. */
-  balance: z.enum(['failover', 'round-robin']).default('failover'),
+  /**
+   * How calls are spread over endpoints: always the first healthy one, round-robin, or
+   * `latency` (weighted, by the EWMA of first-response time and calls in flight).
+   */
+  balance: z.enum(['failover', 'round-robin', 'latency']).default('failover'),
   /** First-response budget in ms (STT: speech end to final; LLM: first token; TTS: first audio). */
   budgetMs: z.number().int().positive().max(60_000),
   /** What to do when the budget is missed. */
@@ -58,6 +94,8 @@ const stageBase = {
   options: z.record(z.string(), z.string()).default({}),
   /** Latency profile of the embedded simulated engine (ignored for other endpoints). */
   sim: z.record(z.string(), z.unknown()).optional(),
+  /** The endpoint pool (README "Endpoint pools"): ejection, health checks, retries, hedging. */
+  pool: endpointPool.optional(),
 };
 
 const stt = z.strictObject({
@@ -89,6 +127,44 @@ const tts = z.strictObject({
   voice: z.string().default(''),
   language: z.string().default('en-US'),
   speakingRate: z.number().gt(0).max(4).default(1),
+});
+
+/** A deny rule: a case-insensitive regular expression, checked when the file is loaded. */
+const denyRule = z
+  .string()
+  .min(1)
+  .refine((r) => {
+    try {
+      new RegExp(r, 'i');
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a valid regular expression');
+
+/** Guard and redaction between STT → LLM and LLM → TTS (README "Guard and redaction"). */
+const guard = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Mask card numbers, phone numbers, e-mails (digits or spoken) before the LLM and the audit log. */
+  redactPii: z.boolean().default(true),
+  /** The user's turn is refused with an `error` event when it matches one of these. */
+  deny: z.array(denyRule).default([]),
+  /** A reply phrase matching one of these is replaced by `replacement` before TTS. */
+  denyReply: z.array(denyRule).default([]),
+  replacement: z.string().default("Sorry, I can't help with that."),
+  /** An OpenAI-compatible moderation endpoint asked about every user turn. */
+  moderation: z
+    .strictObject({
+      /** Base URL; the relay POSTs to `<url>/moderations` (e.g. https://api.openai.com/v1). */
+      url: z.url(),
+      model: z.string().default('omni-moderation-latest'),
+      /** Environment variable holding the API key (never the key itself). */
+      apiKeyEnv: z.string().optional(),
+      timeoutMs: z.number().int().min(10).max(30_000).default(2_000),
+      /** When the endpoint fails or is late: let the turn through (`allow`) or refuse it. */
+      onError: z.enum(['allow', 'block']).default('allow'),
+    })
+    .optional(),
 });
 
 export const pipelineSchema = z
@@ -216,6 +292,7 @@ export const pipelineSchema = z
         quantile: z.number().gt(0.5).lt(1).default(0.99),
       })
       .prefault({}),
+    guard: guard.prefault({}),
     uplink: z
       .strictObject({
         /**
@@ -260,6 +337,16 @@ export const pipelineSchema = z
           });
         }
       });
+    }
+    for (const stage of ['stt', 'llm', 'tts'] as const) {
+      const { endpoints, pool } = p.stages[stage];
+      if (pool?.weights !== undefined && pool.weights.length !== endpoints.length) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages', stage, 'pool', 'weights'],
+          message: `needs one weight per endpoint (${endpoints.length}), got ${pool.weights.length}`,
+        });
+      }
     }
     if (p.endpoint.detector === 'grpc' && p.endpoint.grpc === undefined) {
       ctx.addIssue({

@@ -76,6 +76,13 @@ export const ERROR_CODES = {
     grpc: GrpcStatus.RESOURCE_EXHAUSTED,
     retryable: true,
   },
+  /** The pipeline's guard refused a turn (a deny rule or the moderation endpoint). */
+  RELAY_ERR_GUARD_BLOCKED: {
+    http: 403,
+    ws: 4010,
+    grpc: GrpcStatus.PERMISSION_DENIED,
+    retryable: false,
+  },
   RELAY_ERR_CLOSED: { http: 410, ws: 1000, grpc: GrpcStatus.CANCELLED, retryable: false },
   RELAY_ERR_INTERNAL: { http: 500, ws: 1011, grpc: GrpcStatus.INTERNAL, retryable: false },
 } as const satisfies Record<

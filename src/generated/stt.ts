@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AudioChunk as _voicerelay_v1_AudioChunk, AudioChunk__Output as _voicerelay_v1_AudioChunk__Output } from './voicerelay/v1/AudioChunk.js';
+import type { AudioProgress as _voicerelay_v1_AudioProgress, AudioProgress__Output as _voicerelay_v1_AudioProgress__Output } from './voicerelay/v1/AudioProgress.js';
 import type { Cancel as _voicerelay_v1_Cancel, Cancel__Output as _voicerelay_v1_Cancel__Output } from './voicerelay/v1/Cancel.js';
 import type { Capabilities as _voicerelay_v1_Capabilities, Capabilities__Output as _voicerelay_v1_Capabilities__Output } from './voicerelay/v1/Capabilities.js';
 import type { EndpointingConfig as _voicerelay_v1_EndpointingConfig, EndpointingConfig__Output as _voicerelay_v1_EndpointingConfig__Output } from './voicerelay/v1/EndpointingConfig.js';
@@ -23,6 +24,7 @@ export interface ProtoGrpcType {
     v1: {
       AudioChunk: MessageTypeDefinition<_voicerelay_v1_AudioChunk, _voicerelay_v1_AudioChunk__Output>
       AudioEncoding: EnumTypeDefinition
+      AudioProgress: MessageTypeDefinition<_voicerelay_v1_AudioProgress, _voicerelay_v1_AudioProgress__Output>
       Cancel: MessageTypeDefinition<_voicerelay_v1_Cancel, _voicerelay_v1_Cancel__Output>
       Capabilities: MessageTypeDefinition<_voicerelay_v1_Capabilities, _voicerelay_v1_Capabilities__Output>
       EndpointingConfig: MessageTypeDefinition<_voicerelay_v1_EndpointingConfig, _voicerelay_v1_EndpointingConfig__Output>

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { FrameCounter, FrameHistogram } from './frame-metrics.js';
 
 /** Latency buckets in seconds: sub-ms for the hot path up to seconds for stages. */
 const STAGE_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
@@ -33,18 +34,19 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
       labelNames: ['result'] as const,
       registers: r,
     }),
-    frameRelay: new Histogram({
+    // Observed once per frame: the lean histogram (same series on /metrics).
+    frameRelay: new FrameHistogram({
       name: 'relay_frame_relay_seconds',
       help: 'Relay-added frame latency: frame received on the socket to written to the STT stream',
       buckets: FRAME_BUCKETS,
       registers: r,
     }),
-    framesIn: new Counter({
+    framesIn: new FrameCounter({
       name: 'relay_frames_in_total',
       help: 'Audio frames received from clients',
       registers: r,
     }),
-    framesOut: new Counter({
+    framesOut: new FrameCounter({
       name: 'relay_frames_out_total',
       help: 'Reply audio frames written to clients',
       registers: r,
@@ -179,6 +181,49 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
       name: 'relay_turns_total',
       help: 'Utterances by their one outcome (done, interrupted, failed with stage and reason, cancelled by session close)',
       labelNames: ['outcome', 'stage', 'reason'] as const,
+      registers: r,
+    }),
+    // ---- endpoint pools (README "Endpoint pools") ----
+    stageRetries: new Counter({
+      name: 'relay_stage_retries_total',
+      help: 'Stage calls retried on the next endpoint after failing before their first response',
+      labelNames: ['stage'] as const,
+      registers: r,
+    }),
+    stageHedges: new Counter({
+      name: 'relay_stage_hedges_total',
+      help: 'Hedged stage calls, by result (started, won by the hedge, lost by the hedge)',
+      labelNames: ['stage', 'result'] as const,
+      registers: r,
+    }),
+    endpointEjections: new Counter({
+      name: 'relay_endpoint_ejections_total',
+      help: 'Endpoints taken out by their circuit breaker (errors or slow first responses)',
+      labelNames: ['stage', 'endpoint'] as const,
+      registers: r,
+    }),
+    endpointHealthy: new Gauge({
+      name: 'relay_endpoint_healthy',
+      help: 'Health-checked endpoints: 1 serving, 0 taken out by grpc.health.v1 checks',
+      labelNames: ['stage', 'endpoint'] as const,
+      registers: r,
+    }),
+    // ---- guard and redaction (README "Guard and redaction") ----
+    guardRedactions: new Counter({
+      name: 'relay_guard_redactions_total',
+      help: 'PII masked by the guard, by kind (card, phone, number, email) and direction (input, reply)',
+      labelNames: ['kind', 'direction'] as const,
+      registers: r,
+    }),
+    guardBlocked: new Counter({
+      name: 'relay_guard_blocked_total',
+      help: 'Turns refused (input) or reply phrases replaced (reply) by the guard, by deny rule or moderation',
+      labelNames: ['direction', 'by'] as const,
+      registers: r,
+    }),
+    guardModerationErrors: new Counter({
+      name: 'relay_guard_moderation_errors_total',
+      help: 'Moderation requests that failed or timed out',
       registers: r,
     }),
     // ---- tools, fillers, dead air, TTS cache, echo (issue 18) ----

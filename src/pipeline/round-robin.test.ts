@@ -4,6 +4,7 @@ import { startSimServer, type SimServer } from '../engines/sim/server.js';
 import { silentLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { StageClients } from '../stages/stage-clients.js';
+import { grpcStageFactory } from '../stages/grpc-stage-factory.js';
 import { EventLog } from '../client/event-log.js';
 import { testPipeline } from '../testing/pipeline-harness.js';
 import { SessionPipeline } from './session-pipeline.js';
@@ -39,7 +40,7 @@ describe('round-robin balance', () => {
   it('rotates over three endpoints across successive turns and sessions', async () => {
     const config = testPipeline(pipelineYaml(), 'rr');
     const metrics = createMetrics();
-    const deps = { clients, ticker, metrics, logger: silentLogger() };
+    const deps = { stages: grpcStageFactory(clients), ticker, metrics, logger: silentLogger() };
     const sessions = ['a', 'b'].map((id) => {
       const log = new EventLog();
       const pipeline = new SessionPipeline({

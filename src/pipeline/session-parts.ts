@@ -5,12 +5,17 @@ import type { ServerEvent } from '../frames/events.js';
 import type { Metrics } from '../observability/metrics.js';
 import { EnergyVad, type VadEvent } from '../media/vad/energy-vad.js';
 import { createVad, type VoiceDetector } from '../media/vad/index.js';
-import type { SttDropReason } from '../stages/stt-stream.js';
+import type { SttDropReason } from '../stages/stage-ports.js';
 import { nowMs } from '../core/clock.js';
 import { TurnTaking } from './turn-taking.js';
 import { createTurnDetector } from './turn-detection/index.js';
 
 const DROP_REPORT_INTERVAL_MS = 1_000;
+const DROP_CAUSES: Record<SttDropReason, string> = {
+  stt_backpressure: 'the STT stage is behind by more than the uplink budget',
+  stt_unavailable: 'the STT stage is unavailable',
+  stt_restart: 'the engine had not read them when its stream was given up after a missed budget',
+};
 
 /** The energy VAD of a session: the detector until (and unless) a model VAD loads. */
 export function energyVadFor(config: PipelineConfig): EnergyVad {
@@ -84,29 +89,48 @@ export class AudioDropReporter {
   /** Caller audio dropped since the last `error` event about it; when that event went. */
   #unreported = 0;
   #reportedAtMs = -Infinity;
+  #reason: SttDropReason = 'stt_backpressure';
+  #pending: NodeJS.Timeout | undefined;
 
   constructor(logger: Logger, emit: (event: ServerEvent) => void) {
     this.#logger = logger;
     this.#emit = emit;
   }
 
-  dropped(reason: SttDropReason): void {
-    this.#unreported++;
-    const now = nowMs();
-    if (now - this.#reportedAtMs < DROP_REPORT_INTERVAL_MS) {
+  dropped(reason: SttDropReason, frames = 1): void {
+    this.#unreported += frames;
+    this.#reason = reason;
+    const waitMs = this.#reportedAtMs + DROP_REPORT_INTERVAL_MS - nowMs();
+    if (waitMs <= 0) {
+      this.#report();
+    } else if (this.#pending === undefined) {
+      // Drops inside the interval are told when it ends (one timer, only while dropping).
+      this.#pending = setTimeout(() => this.#report(), waitMs);
+      this.#pending.unref();
+    }
+  }
+
+  /** Stop telling (the session is over). */
+  close(): void {
+    clearTimeout(this.#pending);
+    this.#pending = undefined;
+  }
+
+  #report(): void {
+    clearTimeout(this.#pending);
+    this.#pending = undefined;
+    const frames = this.#unreported;
+    if (frames === 0) {
       return;
     }
-    this.#reportedAtMs = now;
-    const frames = this.#unreported;
+    this.#reportedAtMs = nowMs();
     this.#unreported = 0;
+    const reason = this.#reason;
     this.#logger.warn({ reason, frames }, 'caller audio dropped');
     this.#emit({
       type: 'error',
       code: 'RELAY_ERR_AUDIO_DROPPED',
-      message:
-        reason === 'stt_backpressure'
-          ? `${frames} frame(s) of caller audio dropped: the STT stage is behind by more than the uplink budget`
-          : `${frames} frame(s) of caller audio dropped: the STT stage is unavailable`,
+      message: `${frames} frame(s) of caller audio dropped: ${DROP_CAUSES[reason]}`,
     });
   }
 }

@@ -8,11 +8,9 @@ import type { Ticker } from '../core/ticker.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { EnergyVad, VadEvent } from '../media/vad/energy-vad.js';
 import type { VoiceDetector } from '../media/vad/index.js';
-import type { StageClients } from '../stages/stage-clients.js';
-import { SttStream } from '../stages/stt-stream.js';
-import { GrpcTurnStages } from '../stages/turn-stages.js';
+import { guardStages } from './guard/guard-stages.js';
 import { BudgetWatch } from './budget-watch.js';
-import type { TurnStages } from '../stages/stage-ports.js';
+import type { SttStage, StageFactory } from '../stages/stage-ports.js';
 import { TurnRunner } from './turn-runner.js';
 import { AudioDropReporter, energyVadFor, loadModelVad, turnTakingFor } from './session-parts.js';
 import { countTurnOutcome } from './turn-observer.js';
@@ -23,12 +21,11 @@ import type { RelayError } from '../errors/errors.js';
 
 /** What every session of a process shares. */
 export interface PipelineDeps {
-  clients: StageClients;
+  /** Opens the stages of each session (the composition root's choice, e.g. gRPC). */
+  stages: StageFactory;
   ticker: Ticker;
   metrics: Metrics;
   logger: Logger;
-  /** The LLM and TTS stages of turns (default: gRPC over `clients`). */
-  turnStages?: TurnStages;
 }
 
 export interface SessionPipelineOptions {
@@ -59,7 +56,7 @@ export class SessionPipeline {
   readonly config: PipelineConfig;
   readonly #o: SessionPipelineOptions;
   readonly #log: Logger;
-  readonly #stt: SttStream;
+  readonly #stt: SttStage;
   readonly #vad: EnergyVad;
   readonly #sttBudget: BudgetWatch;
   readonly #taking: TurnTaking;
@@ -91,7 +88,7 @@ export class SessionPipeline {
     this.#replies = new TurnRunner({
       sessionId: options.sessionId,
       config,
-      stages: deps.turnStages ?? new GrpcTurnStages(deps.clients),
+      stages: guardStages(config, deps.stages.turnStages(), deps.metrics),
       ticker: deps.ticker,
       metrics: deps.metrics,
       logger: deps.logger,
@@ -100,11 +97,10 @@ export class SessionPipeline {
       emit: (ev) => this.#emit(ev),
       onAudio: (frame) => options.onAudio(frame),
     });
-    this.#stt = new SttStream({
+    this.#stt = deps.stages.openStt({
       sessionId: options.sessionId,
       config: config.stages.stt,
       sampleRateHz: config.audio.sampleRateHz,
-      clients: deps.clients,
       metrics: deps.metrics,
       logger: deps.logger,
       handlers: {
@@ -112,7 +108,7 @@ export class SessionPipeline {
         onSpeechEvent: (e, ts) => this.#onSpeechEvent(e, ts),
         onFlushDone: () => undefined,
         onFailure: (err) => this.#onSttFailure(err),
-        onAudioDropped: (reason) => this.#drops.dropped(reason),
+        onAudioDropped: (reason, frames) => this.#drops.dropped(reason, frames),
       },
       maxPendingFrames: Math.ceil((config.uplink.bufferSeconds * 1000) / FRAME_MS),
     });
@@ -230,6 +226,7 @@ export class SessionPipeline {
     }
     this.#closed = true;
     this.#sttBudget.close();
+    this.#drops.close();
     this.#stt.close();
     this.#model?.close();
     this.#model = undefined;
@@ -383,10 +380,13 @@ export class SessionPipeline {
     if (action === 'record') {
       return;
     }
-    // The utterance is lost: start over on a fresh stream. Its id is used up, so the
-    // next attempt is a new turn (the breach stays attached to this one).
+    // Start over on a fresh stream. Its id is used up, so the next attempt is a new turn
+    // (the breach stays attached to this one). `cancel` gives the utterance up and sends
+    // the new stream only what was said after it; `fallback` sends the next endpoint the
+    // whole replay window, the utterance included.
     this.#replies.skipTurnId();
     countTurnOutcome(this.#o.deps.metrics, 'failed', { stage, reason: 'RELAY_ERR_DEADLINE' });
-    this.#stt.restart(action === 'fallback');
+    const keepFrom = action === 'fallback' ? -Infinity : (this.#lastSpeechEndTsMs ?? Infinity);
+    this.#stt.restart(action === 'fallback', keepFrom);
   }
 }

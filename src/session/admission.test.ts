@@ -8,6 +8,7 @@ import { RelayError } from '../errors/errors.js';
 import { silentLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { StageClients } from '../stages/stage-clients.js';
+import { grpcStageFactory } from '../stages/grpc-stage-factory.js';
 import { MemoryStateStore } from '../state/memory-store.js';
 import { testPipeline } from '../testing/pipeline-harness.js';
 import type { AdmissionLease, SessionTransport } from '../transports/ports.js';
@@ -65,7 +66,7 @@ describe('admission gate and lease', () => {
     manager = new SessionManager({
       nodeId: 'n1',
       store,
-      deps: { clients, ticker, metrics: createMetrics(), logger },
+      deps: { stages: grpcStageFactory(clients), ticker, metrics: createMetrics(), logger },
       // One session in the process and one per credential: any leaked slot blocks the next.
       limits: { maxSessionsPerKey: 1, connectsPerMinute: 1_000, maxSessions: 1 },
       logger,

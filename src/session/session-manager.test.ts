@@ -3,6 +3,7 @@ import { Ticker } from '../core/ticker.js';
 import { silentLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { StageClients } from '../stages/stage-clients.js';
+import { grpcStageFactory } from '../stages/grpc-stage-factory.js';
 import { MemoryStateStore } from '../state/memory-store.js';
 import type { Principal } from '../auth/principal.js';
 import { SessionManager } from './session-manager.js';
@@ -36,7 +37,7 @@ describe('session manager store failures', () => {
     const manager = new SessionManager({
       nodeId: 'n1',
       store: new FailingReleaseStore({ nodeId: 'n1' }),
-      deps: { clients, ticker, metrics, logger },
+      deps: { stages: grpcStageFactory(clients), ticker, metrics, logger },
       limits: { maxSessionsPerKey: 5, connectsPerMinute: 60, maxSessions: 10 },
       logger,
     });

@@ -1,5 +1,5 @@
 /** How a stage spreads calls over its endpoints. */
-export type Balance = 'failover' | 'round-robin';
+export type Balance = 'failover' | 'round-robin' | 'latency';
 
 /** The endpoints one call tries, in order: `pick(0)` first, `pick(1)` on fallback, … */
 export interface EndpointRoute {

@@ -12,7 +12,10 @@ import {
   type StageChannelSettings,
 } from '../grpc/channel.js';
 import { stageProtos } from '../grpc/protos.js';
+import type { Metrics } from '../observability/metrics.js';
 import { EndpointSelectors, type Balance, type EndpointSelector } from './endpoint-selector.js';
+import { poolSettingsOf, type EndpointPool, type PoolSettings } from './pool/endpoint-pool.js';
+import { PoolRegistry } from './pool/pool-registry.js';
 
 export const EMBEDDED_ENDPOINT = 'embedded';
 /** Metadata key carrying a per-call latency profile to the simulated engines. */
@@ -76,6 +79,8 @@ export interface StageClientsOptions {
   auto?: Partial<Record<StageName, EmbeddedEngine>>;
   /** Channels per endpoint and keepalive (the relay config's `grpc` section). */
   channels?: Partial<StageChannelSettings>;
+  /** Where the endpoint pools report retries, hedges, ejections and health. */
+  metrics?: Metrics;
 }
 
 /**
@@ -90,11 +95,20 @@ export class StageClients {
   readonly #pools = new Map<string, ChannelPool>();
   readonly #selectors = new EndpointSelectors();
   readonly #drain = new CallDrain();
+  /** Endpoint pools of the stages that configure `pool` (README "Endpoint pools"). */
+  readonly pools: PoolRegistry;
   #closed = false;
 
   constructor(options: StageClientsOptions = {}) {
     this.#o = options;
     this.#settings = { ...DEFAULT_STAGE_CHANNELS, ...options.channels };
+    this.pools = new PoolRegistry((stage, endpoint) => {
+      try {
+        return this.target(stage, endpoint);
+      } catch {
+        return undefined;
+      }
+    }, options.metrics);
   }
 
   /** The embedded engine an endpoint names (plain `embedded` resolved), or undefined. */
@@ -196,8 +210,16 @@ export class StageClients {
   }
 
   /** The process-wide endpoint selector of a stage's endpoint list (shared by all sessions). */
-  selector(stage: StageName, endpoints: readonly string[], balance: Balance): EndpointSelector {
-    return this.#selectors.get(stage, endpoints, balance);
+  selector(
+    stage: StageName,
+    endpoints: readonly string[],
+    balance: Balance,
+    pool?: PoolSettings,
+  ): EndpointSelector | EndpointPool {
+    const settings = pool ?? poolSettingsOf({ balance });
+    return settings === undefined
+      ? this.#selectors.get(stage, endpoints, balance)
+      : this.pools.get(stage, endpoints, balance, settings);
   }
 
   close(): void {
@@ -205,6 +227,7 @@ export class StageClients {
       return;
     }
     this.#closed = true;
+    this.pools.close();
     this.#drain.close();
     for (const p of this.#pools.values()) {
       p.close();

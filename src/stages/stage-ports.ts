@@ -2,9 +2,17 @@
  * The stage interfaces the pipeline needs. `stages/` implements them over gRPC and
  * converts the proto messages there, so the pipeline sees only the relay's own types.
  */
-import type { LlmStageConfig, TtsStageConfig } from '../config/pipeline-schema.js';
+import type { Logger } from 'pino';
+import type { LlmStageConfig, SttStageConfig, TtsStageConfig } from '../config/pipeline-schema.js';
 import type { RelayError } from '../errors/errors.js';
 import type { ChatTurn } from '../frames/chat.js';
+import type { AudioFrame } from '../frames/frames.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { SttDropReason, SttStreamHandlers } from './stt-stream.js';
+
+export type { SttDropReason };
+/** What the session's STT stream reports (see SttStream). */
+export type SttStageHandlers = SttStreamHandlers;
 
 /** The endpoints one call tries, in order: `pick(0)` first, `pick(1)` on fallback, … */
 export interface StageRoute {
@@ -75,4 +83,43 @@ export interface TurnStages {
   generate(req: LlmRequest, handlers: StageCallHandlers<LlmEvent>): LlmCall;
   /** Throws a RelayError when the call cannot be started. */
   synthesize(req: TtsRequest, handlers: StageCallHandlers<TtsEvent>): TtsCall;
+}
+
+export interface SttStageRequest {
+  sessionId: string;
+  config: SttStageConfig;
+  sampleRateHz: number;
+  handlers: SttStageHandlers;
+  /** Frames allowed to wait for the engine before new ones are dropped (memory budget). */
+  maxPendingFrames: number;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** The session's one long-lived STT stream, as the pipeline drives it. */
+export interface SttStage {
+  /** The endpoint of the current stream. */
+  readonly endpoint: string;
+  readonly framesWritten: number;
+  start(): void;
+  /** Hot path: one ordered 20 ms frame. */
+  write(frame: AudioFrame): void;
+  flush(turnId: string): void;
+  /**
+   * Re-open the stream, on the next endpoint of the route when asked (budget fallback),
+   * sending it again the audio captured from `keepFromTsMs` on (default: none).
+   */
+  restart(useNextEndpoint: boolean, keepFromTsMs?: number): void;
+  close(): void;
+}
+
+/**
+ * How the pipeline gets its stages: the composition root hands a factory in, so
+ * `pipeline/` depends on these interfaces only, never on the gRPC clients.
+ */
+export interface StageFactory {
+  /** A new STT stream for one session (not started). */
+  openStt(req: SttStageRequest): SttStage;
+  /** The LLM and TTS stages of a session's turns. */
+  turnStages(): TurnStages;
 }

@@ -12,6 +12,7 @@ import { nowMs } from '../core/clock.js';
 import { fromGrpcError, isServiceError } from '../errors/map.js';
 import type { RelayError } from '../errors/errors.js';
 import type { EndpointRoute } from './endpoint-selector.js';
+import { ReplayWindow } from './replay-window.js';
 import type { StageClients } from './stage-clients.js';
 
 export interface SttStreamHandlers {
@@ -26,10 +27,15 @@ export interface SttStreamHandlers {
    */
   onFailure(err: RelayError): void;
   /** Caller audio was dropped (beyond the memory budget): already counted in the metric. */
-  onAudioDropped?(reason: SttDropReason): void;
+  onAudioDropped?(reason: SttDropReason, frames: number): void;
 }
 
-export type SttDropReason = 'stt_backpressure' | 'stt_unavailable';
+/**
+ * Why caller audio did not reach STT: the engine is behind by more than the budget, the
+ * stream was down longer than the replay window, or a stream given up after a missed
+ * budget took frames the engine never read.
+ */
+export type SttDropReason = 'stt_backpressure' | 'stt_unavailable' | 'stt_restart';
 
 export interface SttStreamOptions {
   sessionId: string;
@@ -40,8 +46,10 @@ export interface SttStreamOptions {
   logger: Logger;
   handlers: SttStreamHandlers;
   /**
-   * Frames allowed to wait in the gRPC write buffer before new ones are dropped: the
-   * per-session memory budget (the pipeline's `uplink.bufferSeconds`), default 10 s.
+   * Frames allowed to wait for the engine before new ones are dropped: the per-session
+   * memory budget (the pipeline's `uplink.bufferSeconds`), default 10 s. With an engine
+   * that reports AudioProgress the wait is what was written minus what it read;
+   * otherwise only the gRPC write buffer is visible.
    */
   maxPendingFrames?: number;
   /**
@@ -71,14 +79,14 @@ export class SttStream {
   readonly #frameRelay: Metrics['frameRelay'];
   readonly #dropBackpressure;
   readonly #dropDown;
+  readonly #dropRestart;
   readonly #replayed: Metrics['sttReplayedFrames'];
   readonly #maxSilentReopens: number;
-  /** The replay window: a ring of the frames since the last acknowledged point. */
-  readonly #ring: (AudioFrame | undefined)[];
-  /** Absolute indexes: oldest frame kept, next frame, first frame not yet written. */
-  #head = 0;
-  #tail = 0;
-  #sent = 0;
+  readonly #window: ReplayWindow;
+  /** Audio messages written on the current call, and read by its engine (if it says). */
+  #callWritten = 0;
+  #engineRead: number | undefined;
+  #readyWithProgress = false;
   /** Failures since the engine last answered on a stream. */
   #failuresInRow = 0;
   #call: ClientDuplexStream<RecognizeRequest, RecognizeResponse__Output> | undefined;
@@ -98,11 +106,12 @@ export class SttStream {
     this.#frameRelay = options.metrics.frameRelay;
     this.#dropBackpressure = options.metrics.framesDropped.labels('stt_backpressure');
     this.#dropDown = options.metrics.framesDropped.labels('stt_unavailable');
+    this.#dropRestart = options.metrics.framesDropped.labels('stt_restart');
     this.#replayed = options.metrics.sttReplayedFrames;
     this.#maxSilentReopens = options.maxSilentReopens ?? 4;
     // Never more than the write buffer may hold: a replay must not look like backpressure.
     const replay = Math.min(options.replayFrames ?? 250, Math.floor(this.#maxPending / 2));
-    this.#ring = new Array<AudioFrame | undefined>(Math.max(1, replay)).fill(undefined);
+    this.#window = new ReplayWindow(replay);
   }
 
   get open(): boolean {
@@ -133,6 +142,9 @@ export class SttStream {
       return;
     }
     this.#call = call;
+    this.#callWritten = 0;
+    this.#engineRead = undefined;
+    this.#readyWithProgress = false;
     call.on('data', (msg: RecognizeResponse__Output) => this.#onData(msg, generation));
     call.on('error', (err: unknown) => {
       if (
@@ -170,23 +182,37 @@ export class SttStream {
 
   /** Frames in the replay window (for tests and diagnostics). */
   get replayWindow(): number {
-    return this.#tail - this.#head;
+    return this.#window.size;
+  }
+
+  /** Audio messages on the current call the engine has not read yet (as far as it shows). */
+  get backlog(): number {
+    const call = this.#call;
+    if (call === undefined) {
+      return 0;
+    }
+    const read = this.#engineRead;
+    return read === undefined ? call.writableLength : this.#callWritten - read;
   }
 
   /** Hot path: one frame to the stage (kept for replay until acknowledged). */
   write(frame: AudioFrame): void {
     const call = this.#call;
-    if (call !== undefined && call.writableLength >= this.#maxPending) {
+    if (call !== undefined && this.backlog >= this.#maxPending) {
       this.#dropBackpressure.inc();
-      this.#o.handlers.onAudioDropped?.('stt_backpressure');
+      this.#o.handlers.onAudioDropped?.('stt_backpressure', 1);
       return;
     }
-    this.#keep(frame);
+    if (this.#window.keep(frame)) {
+      // Pushed out of the window before any stream got it: this audio is lost.
+      this.#dropDown.inc();
+      this.#o.handlers.onAudioDropped?.('stt_unavailable', 1);
+    }
     if (call === undefined) {
       return; // written when the stream is re-opened
     }
     this.#send(call, frame);
-    this.#sent = this.#tail;
+    this.#window.markSent();
     this.#frameRelay.observe((nowMs() - frame.arrivalTsMs) / 1000);
   }
 
@@ -198,57 +224,17 @@ export class SttStream {
       audio: { seq: f.seq, captureTsMs: f.captureTsMs, audio: f.payload, concealed: f.concealed },
     });
     this.#framesWritten++;
-  }
-
-  #keep(frame: AudioFrame): void {
-    const cap = this.#ring.length;
-    if (this.#tail - this.#head === cap) {
-      if (this.#head >= this.#sent) {
-        // Pushed out before any stream got it: this audio is lost.
-        this.#dropDown.inc();
-        this.#o.handlers.onAudioDropped?.('stt_unavailable');
-        this.#sent = this.#head + 1;
-      }
-      this.#ring[this.#head % cap] = undefined;
-      this.#head++;
-    }
-    this.#ring[this.#tail % cap] = frame;
-    this.#tail++;
+    this.#callWritten++;
   }
 
   /** Write the replay window on a new stream (the frames it has not seen included). */
   #replay(call: ClientDuplexStream<RecognizeRequest, RecognizeResponse__Output>): void {
-    const cap = this.#ring.length;
-    for (let i = this.#head; i < this.#tail; i++) {
-      const f = this.#ring[i % cap];
-      if (f !== undefined) {
-        this.#send(call, f);
-      }
-    }
-    const n = this.#tail - this.#head;
+    const n = this.#window.size;
+    this.#window.forEach((f) => this.#send(call, f));
     if (n > 0 && this.#generation > 1) {
       this.#replayed.inc(n);
     }
-    this.#sent = this.#tail;
-  }
-
-  /** The engine finalised the audio up to `endTsMs` (0: all of it): no replay needed. */
-  #acknowledge(endTsMs: number): void {
-    const cap = this.#ring.length;
-    while (this.#head < this.#sent) {
-      const f = this.#ring[this.#head % cap];
-      if (f !== undefined && endTsMs > 0 && f.captureTsMs >= endTsMs) {
-        break;
-      }
-      this.#ring[this.#head % cap] = undefined;
-      this.#head++;
-    }
-  }
-
-  #forget(): void {
-    this.#ring.fill(undefined);
-    this.#head = this.#tail;
-    this.#sent = this.#tail;
+    this.#window.markSent();
   }
 
   flush(turnId: string): void {
@@ -256,15 +242,22 @@ export class SttStream {
   }
 
   /**
-   * Give up the current call and open a new one (e.g. after a missed budget): the audio
-   * so far is abandoned, not replayed.
+   * Give up the current call and open a new one (e.g. after a missed budget). The audio
+   * captured from `keepFromTsMs` on is written again on the new call (what the caller
+   * said after the lost utterance); the rest is abandoned. Frames the old call's engine
+   * never read and that are not written again are counted as dropped and reported.
    */
-  restart(useNextEndpoint: boolean): void {
+  restart(useNextEndpoint: boolean, keepFromTsMs = Infinity): void {
     if (this.#closed) {
       return;
     }
+    const unread = this.#engineRead === undefined ? 0 : this.backlog;
     this.#retireCall();
-    this.#forget();
+    const lost = unread - this.#window.dropBefore(keepFromTsMs);
+    if (lost > 0) {
+      this.#dropRestart.inc(lost);
+      this.#o.handlers.onAudioDropped?.('stt_restart', lost);
+    }
     if (useNextEndpoint) {
       this.#attempt++;
     }
@@ -282,7 +275,7 @@ export class SttStream {
       this.#reopenTimer = undefined;
     }
     this.#retireCall();
-    this.#forget();
+    this.#window.dropBefore(Infinity);
   }
 
   /** Stop listening to the current call and half-close it (no RST_STREAM). */
@@ -306,7 +299,7 @@ export class SttStream {
         if (msg.transcript != null) {
           this.#backoff.reset();
           if (msg.transcript.isFinal) {
-            this.#acknowledge(msg.transcript.endTsMs);
+            this.#window.acknowledge(msg.transcript.endTsMs);
           }
           this.#o.handlers.onTranscript(msg.transcript, ts);
         }
@@ -314,6 +307,17 @@ export class SttStream {
       case 'speechEvent':
         if (msg.speechEvent != null) {
           this.#o.handlers.onSpeechEvent(msg.speechEvent, ts);
+        }
+        break;
+      case 'progress':
+        if (msg.progress != null && this.#readyWithProgress) {
+          this.#engineRead = Number(msg.progress.audioMessages);
+        }
+        break;
+      case 'ready':
+        this.#readyWithProgress = msg.ready?.audioProgress === true;
+        if (this.#readyWithProgress) {
+          this.#engineRead = 0;
         }
         break;
       case 'flushDone':
@@ -337,7 +341,7 @@ export class SttStream {
       'stt stream failed',
     );
     if (!err.retryable) {
-      this.#forget();
+      this.#window.dropBefore(Infinity);
       this.#o.handlers.onFailure(err);
       return; // the same request would fail again: stay down
     }

@@ -18,6 +18,8 @@ import type {
 } from './stage-ports.js';
 import { watchCall } from './call-watch.js';
 import type { StageClients } from './stage-clients.js';
+import { poolSettingsOf } from './pool/endpoint-pool.js';
+import { PooledCall, type LegCall } from './pool/pooled-call.js';
 
 const ROLE = { system: 'SYSTEM', user: 'USER', assistant: 'ASSISTANT', tool: 'TOOL' } as const;
 
@@ -30,17 +32,65 @@ export class GrpcTurnStages implements TurnStages {
   }
 
   route(stage: 'llm' | 'tts', config: LlmStageConfig | TtsStageConfig): StageRoute {
-    return this.#clients.selector(stage, config.endpoints, config.balance).route();
+    const c = config;
+    return this.#clients.selector(stage, c.endpoints, c.balance, poolSettingsOf(c)).route();
   }
 
   generate(req: LlmRequest, handlers: StageCallHandlers<LlmEvent>): LlmCall {
+    const open = (e: string, id: string, h: StageCallHandlers<LlmEvent>): LlmCall =>
+      this.#generateOn(req, e, id, h);
+    const call = this.#pooled('llm', req, handlers, open, (ev) => ev.kind === 'delta');
+    return call ?? open(req.endpoint, req.requestId, handlers);
+  }
+
+  synthesize(req: TtsRequest, handlers: StageCallHandlers<TtsEvent>): TtsCall {
+    const open = (e: string, id: string, h: StageCallHandlers<TtsEvent>): TtsCall =>
+      this.#synthesizeOn(req, e, id, h);
+    const call = this.#pooled('tts', req, handlers, open, () => true);
+    return call ?? open(req.endpoint, req.requestId, handlers);
+  }
+
+  /**
+   * The call over the stage's endpoint pool (retries before the first response, hedging),
+   * or undefined when the stage has no pool.
+   */
+  #pooled<E>(
+    stage: 'llm' | 'tts',
+    req: LlmRequest | TtsRequest,
+    handlers: StageCallHandlers<E>,
+    open: (endpoint: string, requestId: string, h: StageCallHandlers<E>) => LegCall,
+    isResponse: (ev: E) => boolean,
+  ): PooledCall<E> | undefined {
+    const settings = poolSettingsOf(req.config);
+    if (settings === undefined) {
+      return undefined;
+    }
+    const { endpoints, balance } = req.config;
+    return new PooledCall<E>({
+      pool: this.#clients.pools.get(stage, endpoints, balance, settings),
+      endpoint: req.endpoint,
+      open: (endpoint, leg, h) =>
+        open(endpoint, leg === 0 ? req.requestId : `${req.requestId}.${leg}`, h),
+      isResponse,
+      handlers,
+      clockOnPush: stage === 'tts',
+      listener: this.#clients.pools.listener(stage),
+    });
+  }
+
+  #generateOn(
+    req: LlmRequest,
+    endpoint: string,
+    requestId: string,
+    handlers: StageCallHandlers<LlmEvent>,
+  ): LlmCall & LegCall {
     const clients = this.#clients;
     const cfg = req.config;
     let call;
     try {
-      call = clients.get('llm', req.endpoint).Generate(
+      call = clients.get('llm', endpoint).Generate(
         {
-          requestId: req.requestId,
+          requestId,
           turnId: req.turnId,
           sessionId: req.sessionId,
           messages: req.messages.map((m) => ({
@@ -62,7 +112,7 @@ export class GrpcTurnStages implements TurnStages {
             stop: [...cfg.stop],
           },
         },
-        clients.metadata(req.endpoint, cfg.sim, 'llm'),
+        clients.metadata(endpoint, cfg.sim, 'llm'),
         { deadline: toGrpcDeadline(req.deadlineMs) },
       );
     } catch (err) {
@@ -87,21 +137,24 @@ export class GrpcTurnStages implements TurnStages {
     return { cancel: () => call.cancel() };
   }
 
-  synthesize(req: TtsRequest, handlers: StageCallHandlers<TtsEvent>): TtsCall {
+  #synthesizeOn(
+    req: TtsRequest,
+    endpoint: string,
+    requestId: string,
+    handlers: StageCallHandlers<TtsEvent>,
+  ): TtsCall {
     const clients = this.#clients;
     const cfg = req.config;
     let call: ClientDuplexStream<SynthesizeRequest, SynthesizeResponse__Output>;
     try {
-      call = clients
-        .get('tts', req.endpoint)
-        .Synthesize(clients.metadata(req.endpoint, cfg.sim, 'tts'), {
-          deadline: toGrpcDeadline(req.deadlineMs),
-        });
+      call = clients.get('tts', endpoint).Synthesize(clients.metadata(endpoint, cfg.sim, 'tts'), {
+        deadline: toGrpcDeadline(req.deadlineMs),
+      });
     } catch (err) {
       throw fromGrpcError(err, 'tts');
     }
     call.write({
-      requestId: req.requestId,
+      requestId,
       turnId: req.turnId,
       config: {
         voice: cfg.voice,

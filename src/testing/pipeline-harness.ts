@@ -7,6 +7,7 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { silentLogger } from '../observability/logger.js';
 import { SessionPipeline } from '../pipeline/session-pipeline.js';
 import { StageClients } from '../stages/stage-clients.js';
+import { grpcStageFactory } from '../stages/grpc-stage-factory.js';
 import { EventLog } from './event-log.js';
 
 /** A pipeline YAML for tests: embedded endpoints, with fields overridable by a YAML fragment. */
@@ -51,7 +52,7 @@ export async function startPipelineHarness(sim: SimServerOptions = {}): Promise<
       const pipeline = new SessionPipeline({
         sessionId: id ?? `s${++n}`,
         config,
-        deps: { clients, ticker, metrics, logger },
+        deps: { stages: grpcStageFactory(clients), ticker, metrics, logger },
         onEvent: log.push,
         onAudio: (f) => frames.push(f),
       });

@@ -26,16 +26,11 @@ import type { RecognizeRequest__Output } from '../../generated/voicerelay/v1/Rec
 import type { RecognizeResponse } from '../../generated/voicerelay/v1/RecognizeResponse.js';
 import { EnergyVad } from '../../media/vad/energy-vad.js';
 import { encodeWav } from '../../media/wav.js';
-import { SseParser } from '../openai/sse.js';
-import {
-  grpcCodeForHttp,
-  grpcCodeForStreamError,
-  providerMessage,
-  UpstreamError,
-} from '../openai/upstream.js';
+import { UpstreamError } from '../openai/upstream.js';
 import { EngineCall } from '../shared/engine-call.js';
 import { asUpstreamError, boolOption, numberOpt } from '../speech-bridge/provider.js';
 import type { OpenAiSttEngine } from './engine.js';
+import { requestTranscription } from './transcription.js';
 
 type SttCall = EngineCall<RecognizeRequest__Output, RecognizeResponse>;
 
@@ -302,44 +297,29 @@ export class OpenAiSttSession {
     if (this.#call.closed) {
       return;
     }
-    const form = new FormData();
-    form.append('file', new Blob([wav], { type: 'audio/wav' }), `utterance-${seg.utterance}.wav`);
-    for (const [k, v] of this.#fields) {
-      form.append(k, v);
-    }
-    const headers: Record<string, string> = {};
-    if (this.#key !== undefined) {
-      headers['authorization'] = `Bearer ${this.#key}`;
-    }
     const base = this.#engine.options.baseUrl;
     let firstResultTs = 0;
     try {
       this.#engine.monitor.stats.upstreamRequests++;
-      const res = await fetch(`${base}/audio/transcriptions`, {
-        method: 'POST',
-        headers,
-        body: form,
+      const text = await requestTranscription({
+        baseUrl: base,
+        key: this.#key,
+        fields: this.#fields,
+        wav,
+        fileName: `utterance-${seg.utterance}.wav`,
         signal: AbortSignal.any([
           this.#call.signal,
           AbortSignal.timeout(this.#engine.options.connectTimeoutMs),
         ]),
-      });
-      if (!res.ok || res.body === null) {
-        const text = await res.text().catch(() => '');
-        throw new UpstreamError(
-          grpcCodeForHttp(res.status),
-          `upstream HTTP ${res.status}: ${providerMessage(text)}`,
-        );
-      }
-      let text: string;
-      if ((res.headers.get('content-type') ?? '').includes('text/event-stream')) {
-        text = await this.#readStream(res.body, seg, (ts) => {
+        onResult: (ts) => {
           firstResultTs ||= ts;
-        });
-      } else {
-        const body = await res.text();
-        text = transcriptOf(body, res.headers.get('content-type') ?? '');
-      }
+        },
+        onDelta: (deltas) => {
+          if (this.#interim && deltas.trim() !== '') {
+            this.#transcript(seg, deltas.trim(), false, nowMs());
+          }
+        },
+      });
       this.#final(seg, text.trim(), firstResultTs || nowMs());
     } catch (err) {
       if (!this.#call.closed) {
@@ -347,57 +327,6 @@ export class OpenAiSttSession {
         this.#call.fail(e.code, this.#engine.redact(e.message, this.#key));
       }
     }
-  }
-
-  /** The SSE answer: deltas become interims; the text is `done.text`, else the deltas joined. */
-  async #readStream(
-    body: ReadableStream<Uint8Array>,
-    seg: Segment,
-    onResult: (ts: number) => void,
-  ): Promise<string> {
-    const parser = new SseParser();
-    const decoder = new TextDecoder();
-    let deltas = '';
-    let done: string | undefined;
-    const onEvent = (data: string): void => {
-      if (data === '[DONE]') {
-        return;
-      }
-      let msg: { type?: unknown; delta?: unknown; text?: unknown; error?: unknown };
-      try {
-        msg = JSON.parse(data) as typeof msg;
-      } catch {
-        throw new UpstreamError(
-          GrpcStatus.INTERNAL,
-          `upstream sent invalid JSON: ${data.slice(0, 200)}`,
-        );
-      }
-      if (msg.error !== undefined || msg.type === 'error') {
-        throw new UpstreamError(
-          grpcCodeForStreamError(data),
-          `upstream error: ${providerMessage(data)}`,
-        );
-      }
-      if (msg.type === 'transcript.text.delta' && typeof msg.delta === 'string') {
-        deltas += msg.delta;
-        onResult(nowMs());
-        if (this.#interim && deltas.trim() !== '') {
-          this.#transcript(seg, deltas.trim(), false, nowMs());
-        }
-      } else if (msg.type === 'transcript.text.done' && typeof msg.text === 'string') {
-        done = msg.text;
-        onResult(nowMs());
-      }
-    };
-    for await (const part of body as unknown as AsyncIterable<Uint8Array>) {
-      for (const data of parser.push(decoder.decode(part, { stream: true }))) {
-        onEvent(data);
-      }
-    }
-    for (const data of parser.end()) {
-      onEvent(data);
-    }
-    return done !== undefined && done.trim() !== '' ? done : deltas;
   }
 
   #final(seg: Segment, text: string, firstResultTs: number): void {
@@ -428,25 +357,6 @@ export class OpenAiSttSession {
   #send(response: Omit<RecognizeResponse, 'requestId' | 'serverTsMs'>): void {
     this.#call.send({ ...response, requestId: this.#requestId, serverTsMs: nowMs() });
   }
-}
-
-/** The text of a non-streamed answer: `{text}` JSON (json, verbose_json) or plain text. */
-function transcriptOf(body: string, contentType: string): string {
-  if (contentType.includes('json')) {
-    try {
-      const parsed = JSON.parse(body) as { text?: unknown };
-      if (typeof parsed.text === 'string') {
-        return parsed.text;
-      }
-    } catch {
-      // fall through: not JSON after all
-    }
-    throw new UpstreamError(
-      GrpcStatus.INTERNAL,
-      `upstream answered without a text field: ${body.slice(0, 200)}`,
-    );
-  }
-  return body;
 }
 
 /** The Recognize handler of an OpenAI-compatible transcription bridge. */

@@ -18,6 +18,7 @@ import type { AudioChunk__Output } from '../../generated/voicerelay/v1/AudioChun
 import type { RecognitionConfig__Output } from '../../generated/voicerelay/v1/RecognitionConfig.js';
 import type { RecognizeRequest__Output } from '../../generated/voicerelay/v1/RecognizeRequest.js';
 import type { RecognizeResponse } from '../../generated/voicerelay/v1/RecognizeResponse.js';
+import { AudioProgress } from '../shared/audio-progress.js';
 import { EngineCall } from '../shared/engine-call.js';
 import { Decoder, type DecoderExit } from './decoder.js';
 import type { DecoderInfo, PocketsphinxEngine } from './engine.js';
@@ -47,6 +48,7 @@ export class PocketsphinxSttSession {
   #args: string[] = [];
   #dir: string | undefined;
   #state: 'new' | 'configuring' | 'ready' = 'new';
+  readonly #progress = new AudioProgress();
   /** Requests (and the half-close) that arrived while the stream was being set up. */
   #early: (RecognizeRequest__Output | 'half-close')[] = [];
   #current: Slot | undefined;
@@ -92,6 +94,7 @@ export class PocketsphinxSttSession {
       case 'audio':
         if (req.audio != null) {
           this.#onAudio(req.audio);
+          this.#reportProgress();
         }
         return;
       case 'flush': {
@@ -175,6 +178,7 @@ export class PocketsphinxSttSession {
         grammar: true,
         sampleRatesHz: ACCEPTED_RATES_HZ,
         engine: 'pocketsphinx',
+        audioProgress: true,
       },
     });
     this.#current = this.#startDecoder();
@@ -255,6 +259,13 @@ export class PocketsphinxSttSession {
       },
     );
     return slot;
+  }
+
+  #reportProgress(): void {
+    const report = this.#progress.onAudio();
+    if (report !== undefined) {
+      this.#send(report);
+    }
   }
 
   #onAudio(chunk: AudioChunk__Output): void {

@@ -78,6 +78,7 @@ describe('sim STT', () => {
       partialResults: true,
       speechEvents: true,
       engine: 'sim',
+      audioProgress: true,
     });
     const started = (await rec.next(isEvent('SPEECH_STARTED'))).message.speechEvent;
     const ended = (await rec.next(isEvent('SPEECH_ENDED'))).message;
@@ -85,13 +86,12 @@ describe('sim STT', () => {
     expect(started?.audioTsMs).toBe(T0 + 100);
     expect(ended.speechEvent?.audioTsMs).toBe(T0 + 1100);
     expect(eou.speechEvent?.audioTsMs).toBe(T0 + 1600);
-    expect(messages.map((m) => m.speechEvent?.type ?? m.kind)).toEqual([
-      'ready',
-      'SPEECH_STARTED',
-      'SPEECH_ENDED',
-      'END_OF_UTTERANCE',
-      'transcript',
-    ]);
+    const progress = messages.filter((m) => m.kind === 'progress');
+    expect(
+      messages.filter((m) => m.kind !== 'progress').map((m) => m.speechEvent?.type ?? m.kind),
+    ).toEqual(['ready', 'SPEECH_STARTED', 'SPEECH_ENDED', 'END_OF_UTTERANCE', 'transcript']);
+    // 80 audio chunks read: progress every 25 of them.
+    expect(progress.map((m) => m.progress?.audioMessages)).toEqual([25, 50, 75]);
     expect(final.message.transcript).toMatchObject({
       text: 'alpha bravo charlie delta',
       isFinal: true,

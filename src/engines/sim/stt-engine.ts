@@ -20,6 +20,7 @@ import type { AudioChunk__Output } from '../../generated/voicerelay/v1/AudioChun
 import type { RecognitionConfig__Output } from '../../generated/voicerelay/v1/RecognitionConfig.js';
 import type { RecognizeRequest__Output } from '../../generated/voicerelay/v1/RecognizeRequest.js';
 import type { RecognizeResponse } from '../../generated/voicerelay/v1/RecognizeResponse.js';
+import { AudioProgress } from '../shared/audio-progress.js';
 import type { EngineContext } from './engine-context.js';
 import type { SttProfile } from './profiles.js';
 import type { SimCall } from './sim-call.js';
@@ -62,6 +63,7 @@ export class SttSession {
   #runStartTsMs = 0;
   #runMs = 0;
   #pendingFinals: (() => void)[] = [];
+  readonly #progress = new AudioProgress();
 
   constructor(call: SttCall, profile: SttProfile) {
     this.#call = call;
@@ -81,6 +83,7 @@ export class SttSession {
       case 'audio':
         if (req.audio != null) {
           this.#onAudio(req.audio, arrivalMs);
+          this.#reportProgress();
         }
         return;
       case 'flush':
@@ -137,6 +140,7 @@ export class SttSession {
         grammar: false,
         sampleRatesHz: STT_SAMPLE_RATES_HZ,
         engine: 'sim',
+        audioProgress: true,
       },
     });
   }
@@ -162,6 +166,13 @@ export class SttSession {
       maxUtteranceMs: ep != null && ep.maxUtteranceMs > 0 ? ep.maxUtteranceMs : Infinity,
       rule: new TranscriptRule(parseTranscriptOption(config.options['transcripts']), p.msPerWord),
     };
+  }
+
+  #reportProgress(): void {
+    const report = this.#progress.onAudio();
+    if (report !== undefined) {
+      this.#send(report);
+    }
   }
 
   #onAudio(chunk: AudioChunk__Output, arrivalMs: number): void {

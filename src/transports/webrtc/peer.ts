@@ -1,37 +1,23 @@
-import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import {
-  RTCPeerConnection,
-  RtpHeader,
-  RtpPacket,
-  useOPUS,
-  type RTCDataChannel,
-  type RTCIceServer,
-  type RTCRtpSender,
-  type RTCRtpTransceiver,
-} from 'werift';
+import type { RTCDataChannel, RTCPeerConnection, RTCRtpTransceiver, RtpPacket } from 'werift';
 import { nowMs } from '../../core/clock.js';
 import { RelayError } from '../../errors/errors.js';
 import type { ServerEvent } from '../../frames/events.js';
-import { FRAME_MS, type OutputFrame } from '../../frames/frames.js';
+import type { OutputFrame } from '../../frames/frames.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { SessionHandle, SessionTransport } from '../ports.js';
-import { OPUS_SILENCE_FRAME, OpusEncoderAtRate, type OpusEncoderOptions } from './opus.js';
+import type { OpusEncoderOptions } from './opus.js';
 import { EventsChannel } from './events-channel.js';
 import { OpusAudioIn } from './audio-in.js';
-import { RtpSendClock, type RtpReceiveStats } from './rtp-seq.js';
-import { filterCandidates, type AddressMatcher } from './sdp.js';
+import { OpusAudioOut } from './audio-out.js';
+import { createPeerConnection, setLocalAnswer, type PeerIceConfig } from './peer-connection.js';
+import type { RtpReceiveStats } from './rtp-seq.js';
+import { filterCandidates } from './sdp.js';
 
 export { EVENTS_CHANNEL } from './events-channel.js';
 
 /** Everything a peer needs; resolved once per module (see WebRtcModuleOptions). */
-export interface WebRtcPeerConfig {
-  iceServers: RTCIceServer[];
-  hostAddresses: string[];
-  iceUseIpv6: boolean;
-  icePortRange: [number, number] | undefined;
-  allowLocal: AddressMatcher;
-  allowRemote: AddressMatcher | undefined;
+export interface WebRtcPeerConfig extends PeerIceConfig {
   gatherTimeoutMs: number;
   idleTimeoutMs: number;
   closeGraceMs: number;
@@ -67,9 +53,6 @@ export interface WebRtcPeerStats {
 
 type Unsubscribe = () => void;
 
-const TALK_HANG_MS = 40;
-const MAX_SILENCE_BURST = 3;
-
 /**
  * One browser (or WHIP client) over werift: Opus in → PCM frames into the session's
  * jitter buffer; paced reply frames → Opus RTP out, with Opus silence packets in every
@@ -89,27 +72,16 @@ export class WebRtcPeer implements SessionTransport {
   readonly #subs: Unsubscribe[] = [];
   #session: SessionHandle | undefined;
   #transceiver: RTCRtpTransceiver | undefined;
-  #sender: RTCRtpSender | undefined;
   #opusPt: number | undefined;
   readonly #events: EventsChannel;
-  #encoder: OpusEncoderAtRate | undefined;
   readonly #audioIn: OpusAudioIn;
-  readonly #tx: RtpSendClock;
+  readonly #audioOut: OpusAudioOut;
   #connected = false;
   #closed = false;
   #released = false;
   #releasing: Promise<void> | undefined;
   #closeTimer: NodeJS.Timeout | undefined;
   #lastRtpMs: number;
-  #inTalk = false;
-  #lastAudioMs = 0;
-  #lastTurn = '';
-  readonly #stats = {
-    packetsOut: 0,
-    audioPacketsOut: 0,
-    silencePacketsOut: 0,
-    encodeUs: 0,
-  };
 
   constructor(d: WebRtcPeerDeps) {
     this.#d = d;
@@ -125,21 +97,8 @@ export class WebRtcPeer implements SessionTransport {
       onClosed: () => this.#peerGone(1000, 'events channel closed'),
     });
     this.#audioIn = new OpusAudioIn(d.pipelineRateHz, d.metrics);
-    this.#encoder = new OpusEncoderAtRate(d.pipelineRateHz, c.opus);
-    this.#tx = new RtpSendClock(randomInt(0, 0x1_0000), randomInt(0, 0x1_0000_0000));
-    const allowLocal = c.allowLocal;
-    const allowRemote = c.allowRemote;
-    this.#pc = new RTCPeerConnection({
-      iceServers: c.iceServers,
-      iceUseIpv6: c.iceUseIpv6,
-      iceAdditionalHostAddresses: c.hostAddresses,
-      ...(c.icePortRange === undefined ? {} : { icePortRange: c.icePortRange }),
-      iceFilterCandidatePair: (p) =>
-        allowLocal(p.localCandidate.host) &&
-        (allowRemote === undefined || allowRemote(p.remoteCandidate.host)),
-      iceFilterStunResponse: (_m, addr) => allowRemote === undefined || allowRemote(addr[0]),
-      codecs: { audio: [useOPUS()] },
-    });
+    this.#audioOut = new OpusAudioOut(d.pipelineRateHz, c.opus, d.logger);
+    this.#pc = createPeerConnection(c);
     this.#on(
       this.#pc.onRemoteTransceiverAdded.subscribe((t) => {
         if (t.kind !== 'audio' || this.#transceiver !== undefined) {
@@ -147,7 +106,7 @@ export class WebRtcPeer implements SessionTransport {
           return;
         }
         this.#transceiver = t;
-        this.#sender = t.sender;
+        this.#audioOut.setSender(t.sender);
         t.setDirection('sendrecv');
         this.#on(
           t.onTrack.subscribe((track) => {
@@ -198,7 +157,7 @@ export class WebRtcPeer implements SessionTransport {
   }
 
   stats(): WebRtcPeerStats {
-    return { rtpIn: this.#audioIn.rtpStats(), ...this.#audioIn.stats, ...this.#stats };
+    return { rtpIn: this.#audioIn.rtpStats(), ...this.#audioIn.stats, ...this.#audioOut.stats };
   }
 
   /**
@@ -216,20 +175,7 @@ export class WebRtcPeer implements SessionTransport {
       throw new RelayError('RELAY_ERR_BAD_REQUEST', 'the offer has no audio');
     }
     const answer = await this.#pc.createAnswer();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.#pc.setLocalDescription(answer),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new RelayError('RELAY_ERR_INTERNAL', 'ICE gathering timed out')),
-            this.#d.config.gatherTimeoutMs,
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await setLocalAnswer(this.#pc, answer, this.#d.config.gatherTimeoutMs);
     if (this.#closed) {
       throw new RelayError('RELAY_ERR_CLOSED', 'peer closed during negotiation');
     }
@@ -240,6 +186,7 @@ export class WebRtcPeer implements SessionTransport {
     this.#opusPt = this.#transceiver.codecs.find(
       (c) => c.mimeType.toLowerCase() === 'audio/opus',
     )?.payloadType;
+    this.#audioOut.setPayloadType(this.#opusPt);
     for (const dtls of this.#pc.dtlsTransports) {
       this.#on(
         dtls.onStateChange.subscribe((s) => {
@@ -276,19 +223,10 @@ export class WebRtcPeer implements SessionTransport {
   }
 
   sendAudio(frame: OutputFrame): void {
-    if (this.#closed || !this.#connected || this.#encoder === undefined) {
+    if (this.#closed || !this.#connected) {
       return;
     }
-    const now = nowMs();
-    const resync = !this.#inTalk || frame.turnId !== this.#lastTurn;
-    const t0 = process.hrtime.bigint();
-    const payload = this.#encoder.encode(frame.payload);
-    this.#stats.encodeUs += Number(process.hrtime.bigint() - t0) / 1000;
-    this.#send(now, payload, resync);
-    this.#stats.audioPacketsOut++;
-    this.#inTalk = true;
-    this.#lastAudioMs = now;
-    this.#lastTurn = frame.turnId;
+    this.#audioOut.sendFrame(frame, nowMs());
   }
 
   close(code: number, reason: string): void {
@@ -316,11 +254,7 @@ export class WebRtcPeer implements SessionTransport {
 
   // ── shared ticker ─────────────────────────────────────────────────────────────────
 
-  /**
-   * Called every 20 ms by the module's one ticker: the idle check, and an Opus silence
-   * packet for every 20 ms slot that got no reply frame (so the browser's jitter buffer
-   * sees one continuous stream; timestamps keep +960 per slot).
-   */
+  /** Called every 20 ms by the module's one ticker: the idle check, then silence out. */
   tick(now: number): void {
     if (this.#closed) {
       return;
@@ -329,24 +263,8 @@ export class WebRtcPeer implements SessionTransport {
       this.#idle();
       return;
     }
-    if (!this.#connected || this.#sender === undefined) {
-      return;
-    }
-    if (this.#inTalk) {
-      if (now - this.#lastAudioMs < FRAME_MS + TALK_HANG_MS) {
-        return;
-      }
-      this.#inTalk = false;
-    }
-    if (!this.#tx.started) {
-      this.#sendSilence(now);
-      return;
-    }
-    for (let n = 0; n < MAX_SILENCE_BURST && this.#tx.nextDueMs() <= now; n++) {
-      this.#sendSilence(now);
-    }
-    if (this.#tx.nextDueMs() <= now - FRAME_MS) {
-      this.#tx.skipTo(now);
+    if (this.#connected) {
+      this.#audioOut.tick(now);
     }
   }
 
@@ -354,29 +272,6 @@ export class WebRtcPeer implements SessionTransport {
 
   #on(unsubscribe: Unsubscribe): void {
     this.#subs.push(unsubscribe);
-  }
-
-  #sendSilence(now: number): void {
-    this.#send(now, OPUS_SILENCE_FRAME, false);
-    this.#stats.silencePacketsOut++;
-  }
-
-  #send(now: number, payload: Buffer, marker: boolean): void {
-    const sender = this.#sender;
-    if (sender === undefined) {
-      return;
-    }
-    const { seq, ts } = this.#tx.next(now, marker);
-    const header = new RtpHeader({
-      sequenceNumber: seq,
-      timestamp: ts,
-      marker,
-      payloadType: this.#opusPt ?? 111,
-    });
-    this.#stats.packetsOut++;
-    sender.sendRtp(new RtpPacket(header, payload)).catch((err: unknown) => {
-      this.#d.logger.debug({ err: errMessage(err) }, 'RTP send failed');
-    });
   }
 
   #onRtp(rtp: RtpPacket): void {
@@ -433,7 +328,7 @@ export class WebRtcPeer implements SessionTransport {
   #stopMedia(): void {
     this.#events.clear();
     this.#audioIn.stop();
-    this.#encoder = undefined;
+    this.#audioOut.stop();
   }
 
   #release(): Promise<void> {
@@ -454,7 +349,7 @@ export class WebRtcPeer implements SessionTransport {
       }
     }
     this.#events.detach();
-    this.#sender = undefined;
+    this.#audioOut.detach();
     this.#transceiver = undefined;
     try {
       await this.#pc.close();

@@ -7,6 +7,10 @@ export interface Capabilities {
   'grammar'?: (boolean);
   'sampleRatesHz'?: (number)[];
   'engine'?: (string);
+  /**
+   * The engine sends AudioProgress (see above).
+   */
+  'audioProgress'?: (boolean);
 }
 
 export interface Capabilities__Output {
@@ -15,4 +19,8 @@ export interface Capabilities__Output {
   'grammar': (boolean);
   'sampleRatesHz': (number)[];
   'engine': (string);
+  /**
+   * The engine sends AudioProgress (see above).
+   */
+  'audioProgress': (boolean);
 }

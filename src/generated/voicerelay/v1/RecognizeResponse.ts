@@ -4,6 +4,7 @@ import type { Transcript as _voicerelay_v1_Transcript, Transcript__Output as _vo
 import type { SpeechEvent as _voicerelay_v1_SpeechEvent, SpeechEvent__Output as _voicerelay_v1_SpeechEvent__Output } from '../../voicerelay/v1/SpeechEvent.js';
 import type { FlushDone as _voicerelay_v1_FlushDone, FlushDone__Output as _voicerelay_v1_FlushDone__Output } from '../../voicerelay/v1/FlushDone.js';
 import type { Capabilities as _voicerelay_v1_Capabilities, Capabilities__Output as _voicerelay_v1_Capabilities__Output } from '../../voicerelay/v1/Capabilities.js';
+import type { AudioProgress as _voicerelay_v1_AudioProgress, AudioProgress__Output as _voicerelay_v1_AudioProgress__Output } from '../../voicerelay/v1/AudioProgress.js';
 
 export interface RecognizeResponse {
   'requestId'?: (string);
@@ -22,7 +23,11 @@ export interface RecognizeResponse {
    * Sent once, first, after the config was accepted.
    */
   'ready'?: (_voicerelay_v1_Capabilities | null);
-  'kind'?: "transcript"|"speechEvent"|"flushDone"|"ready";
+  /**
+   * How much audio the engine has read so far (engines with `audio_progress`).
+   */
+  'progress'?: (_voicerelay_v1_AudioProgress | null);
+  'kind'?: "transcript"|"speechEvent"|"flushDone"|"ready"|"progress";
 }
 
 export interface RecognizeResponse__Output {
@@ -42,5 +47,9 @@ export interface RecognizeResponse__Output {
    * Sent once, first, after the config was accepted.
    */
   'ready'?: (_voicerelay_v1_Capabilities__Output | null);
-  'kind'?: "transcript"|"speechEvent"|"flushDone"|"ready";
+  /**
+   * How much audio the engine has read so far (engines with `audio_progress`).
+   */
+  'progress'?: (_voicerelay_v1_AudioProgress__Output | null);
+  'kind'?: "transcript"|"speechEvent"|"flushDone"|"ready"|"progress";
 }
