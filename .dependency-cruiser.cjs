@@ -83,12 +83,7 @@ module.exports = {
         'the pipeline declares its stages in stages/stage-ports.ts; the composition root injects the clients',
       severity: 'error',
       from: { path: '^src/pipeline/', pathNot: TEST_CODE },
-      // tts-cache.ts is a cache over the ports themselves (it imports nothing else from
-      // stages/): allowed until it is injected like the stages.
-      to: {
-        path: '^src/stages/',
-        pathNot: ['^src/stages/stage-ports\\.ts$', '^src/stages/tts-cache\\.ts$'],
-      },
+      to: { path: '^src/stages/', pathNot: '^src/stages/stage-ports\\.ts$' },
     },
     {
       name: 'engines-never-import-the-relay',

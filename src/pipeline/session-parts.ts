@@ -1,3 +1,4 @@
+import { EchoFilter } from './echo-filter.js';
 import type { Logger } from 'pino';
 import type { PipelineConfig } from '../config/pipeline-schema.js';
 import type { ServerEvent } from '../frames/events.js';
@@ -47,6 +48,9 @@ export function turnTakingFor(
     backchannels: config.interruptions.backchannels,
     preemptive: config.preemptive.enabled,
     preemptiveMinStability: config.preemptive.minStability,
+    ...(config.echo.enabled
+      ? { echo: new EchoFilter(config.echo.windowMs, config.echo.minSimilarity, metrics) }
+      : {}),
   });
 }
 

@@ -94,6 +94,7 @@ export class SessionPipeline {
       logger: deps.logger,
       taking: this.#taking,
       cutoffs: this.#cutoffs,
+      phraseCache: deps.stages.phraseCache(),
       emit: (ev) => this.#emit(ev),
       onAudio: (frame) => options.onAudio(frame),
     });

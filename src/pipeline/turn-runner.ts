@@ -7,12 +7,11 @@ import { nowMs } from '../core/clock.js';
 import type { Metrics } from '../observability/metrics.js';
 import { ConversationHistory } from './history.js';
 import { OutputPacer } from './output-pacer.js';
-import type { TurnStages } from '../stages/stage-ports.js';
+import type { PhraseCache, TurnStages } from '../stages/stage-ports.js';
 import { Turn, type TurnContext, type TurnResult } from './turn.js';
 import type { TurnAction, TurnTaking } from './turn-taking.js';
 import type { CutoffWatch } from './turn-detection/cutoff-watch.js';
 import { ClientTools } from './tools/client-tools.js';
-import { sharedTtsCache } from './tts-cache.js';
 
 const LAST_TURNS_KEPT = 10;
 
@@ -33,6 +32,8 @@ export interface TurnRunnerOptions {
   logger: Logger;
   taking: TurnTaking;
   cutoffs: CutoffWatch;
+  /** The process's cache of synthesised fixed phrases (fillers). */
+  phraseCache: PhraseCache;
   emit(event: ServerEvent): void;
   /** Data lane: paced reply audio, one 20 ms frame per call. */
   onAudio(frame: OutputFrame): void;
@@ -95,7 +96,7 @@ export class TurnRunner {
       },
       marksInUse: () => this.#marksInUse,
       clientTools: this.#clientTools,
-      ttsCache: sharedTtsCache,
+      ttsCache: options.phraseCache,
     };
   }
 
@@ -154,6 +155,7 @@ export class TurnRunner {
     const turn = this.#turn;
     if (turn !== undefined && turn.turnId === frame.turnId) {
       turn.onFrameSent(frame);
+      this.#o.taking.echo?.played(turn, frame.playAtMs + FRAME_MS);
     }
     this.#o.metrics.framesOut.inc();
     this.#o.onAudio(frame);

@@ -1,5 +1,6 @@
 import type { DetectorName, TurnDetector } from './turn-detection/detector.js';
 import { SilenceDetector } from './turn-detection/silence.js';
+import type { EchoFilter } from './echo-filter.js';
 
 /**
  * Turn-taking decisions, pure: no clock, no timers, no I/O. The session feeds it VAD
@@ -29,6 +30,8 @@ export interface TurnTakingOptions {
   backchannels: readonly string[];
   preemptive: boolean;
   preemptiveMinStability: number;
+  /** Drops transcripts of the agent's own voice (pipeline `echo`). */
+  echo?: EchoFilter;
 }
 
 export type TurnAction =
@@ -75,7 +78,7 @@ export class TurnTaking {
   #pendingFinalTsMs = 0;
   #endpointTsMs: number | null = null;
   #agentActive = false;
-  #candidate: { startTsMs: number; partial: string | null } | undefined;
+  #candidate: { startTsMs: number; partial: string | null; echo?: boolean } | undefined;
   #lastPartial: { text: string; stability: number } | undefined;
   #preempted: string | undefined;
 
@@ -102,6 +105,10 @@ export class TurnTaking {
     if (!active) {
       this.#candidate = undefined;
     }
+  }
+
+  get echo(): EchoFilter | undefined {
+    return this.#o.echo;
   }
 
   get detector(): TurnDetector {
@@ -138,6 +145,15 @@ export class TurnTaking {
   }
 
   onPartial(text: string, stability: number): TurnAction[] {
+    if (this.#o.echo?.isEcho(text, 'partial') === true) {
+      if (this.#candidate !== undefined) {
+        this.#candidate.echo = true; // the speech heard is the agent's own: no barge-in
+      }
+      return NONE;
+    }
+    if (this.#candidate !== undefined) {
+      this.#candidate.echo = false;
+    }
     this.#lastPartial = { text, stability };
     this.#detector.onTranscript(text, false);
     if (this.#candidate !== undefined) {
@@ -174,7 +190,7 @@ export class TurnTaking {
     if (t === '') {
       return this.#preempted !== undefined ? this.#discard() : NONE;
     }
-    if (this.#agentActive && this.isBackchannel(t)) {
+    if ((this.#agentActive && this.isBackchannel(t)) || this.#o.echo?.isEcho(t, 'final') === true) {
       // "uh-huh" while the agent talks: acknowledged, not a new turn.
       this.#endpointTsMs = null;
       return NONE;
@@ -193,7 +209,7 @@ export class TurnTaking {
   /** Time passes (once per audio frame): interruption and endpoint timing. */
   onTick(nowMs: number, captureEndTsMs: number): TurnAction[] {
     const c = this.#candidate;
-    if (c !== undefined && this.#speaking && this.#agentActive) {
+    if (c !== undefined && this.#speaking && this.#agentActive && c.echo !== true) {
       const spoken = captureEndTsMs - c.startTsMs;
       if (spoken >= this.#o.minInterruptSpeechMs) {
         const judged = c.partial !== null && normalizeText(c.partial) !== '';

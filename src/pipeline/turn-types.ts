@@ -4,10 +4,9 @@ import type { ServerEvent, TurnMetrics } from '../frames/events.js';
 import type { OutputFrame } from '../frames/frames.js';
 import type { ChatTurn } from '../frames/chat.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { TurnStages } from '../stages/stage-ports.js';
+import type { PhraseCache, TurnStages } from '../stages/stage-ports.js';
 import type { TurnOutcome } from './turn-observer.js';
 import type { ClientTools } from './tools/client-tools.js';
-import type { TtsCache } from './tts-cache.js';
 
 export interface TurnContext {
   readonly sessionId: string;
@@ -27,7 +26,7 @@ export interface TurnContext {
   /** The session's client tools (`function_call.output` answers). */
   readonly clientTools: ClientTools;
   /** The process's cache of synthesised fixed phrases (fillers). */
-  readonly ttsCache: TtsCache;
+  readonly ttsCache: PhraseCache;
 }
 
 export interface TurnInput {

@@ -7,7 +7,7 @@ import { FakeTurnStages } from '../testing/fake-turn-stages.js';
 import { testPipeline } from '../testing/pipeline-harness.js';
 import { Turn, type TurnResult } from './turn.js';
 import { ClientTools } from './tools/client-tools.js';
-import { TtsCache } from './tts-cache.js';
+import { TtsCache } from '../stages/tts-cache.js';
 
 const YAML = (llmBudgetMs: number, action = 'cancel', llmEndpoints = '[a:1]'): string => `
 stages:

@@ -86,12 +86,17 @@ export class Turn {
       client: ctx.clientTools,
       metrics: ctx.metrics,
       emit: (ev) => ctx.emit(ev),
-      onSlow: () => this.#onToolSlow(),
+      onSlow: () => !this.#held && this.#fillers.play('tool'),
     });
   }
 
   get replyText(): string {
     return this.#replyText;
+  }
+
+  /** The reply text sent to speech so far (echo filtering). */
+  get spokenText(): string {
+    return this.#speech.text;
   }
 
   get finished(): boolean {
@@ -287,12 +292,6 @@ export class Turn {
       this.#llmAttempt = 0;
       this.#startLlm();
     });
-  }
-
-  #onToolSlow(): void {
-    if (!this.#held) {
-      this.#fillers.play('tool');
-    }
   }
 
   /** The reply text is complete: flush the last phrase and end the TTS input. */

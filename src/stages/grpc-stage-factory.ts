@@ -1,5 +1,12 @@
 import type { StageClients } from './stage-clients.js';
-import type { SttStage, SttStageRequest, StageFactory, TurnStages } from './stage-ports.js';
+import type {
+  PhraseCache,
+  SttStage,
+  SttStageRequest,
+  StageFactory,
+  TurnStages,
+} from './stage-ports.js';
+import { sharedTtsCache } from './tts-cache.js';
 import { SttStream } from './stt-stream.js';
 import { GrpcTurnStages } from './turn-stages.js';
 
@@ -9,5 +16,6 @@ export function grpcStageFactory(clients: StageClients): StageFactory {
   return {
     openStt: (req: SttStageRequest): SttStage => new SttStream({ ...req, clients }),
     turnStages: (): TurnStages => turns,
+    phraseCache: (): PhraseCache => sharedTtsCache,
   };
 }

@@ -117,9 +117,28 @@ export interface SttStage {
  * How the pipeline gets its stages: the composition root hands a factory in, so
  * `pipeline/` depends on these interfaces only, never on the gRPC clients.
  */
+/** Synthesised speech of one text: PCM and the text offset it speaks up to. */
+export interface CachedSpeech {
+  audio: Buffer;
+  textEnd: number;
+}
+
+/** Synthesised audio of fixed phrases (fillers), shared by the sessions of a process. */
+export interface PhraseCache {
+  /** `text` as `req`'s TTS says it: from the cache, or synthesised once and cached. */
+  speak(
+    stages: TurnStages,
+    req: TtsRequest,
+    text: string,
+    result: (r: 'hit' | 'miss') => void,
+  ): Promise<CachedSpeech>;
+}
+
 export interface StageFactory {
   /** A new STT stream for one session (not started). */
   openStt(req: SttStageRequest): SttStage;
   /** The LLM and TTS stages of a session's turns. */
   turnStages(): TurnStages;
+  /** The process's phrase cache. */
+  phraseCache(): PhraseCache;
 }

@@ -1,4 +1,4 @@
-import { TtsCache, synthesizeText, type CachedSpeech } from '../tts-cache.js';
+import type { CachedSpeech } from '../../stages/stage-ports.js';
 import type { TurnContext } from '../turn-types.js';
 
 export type FillerReason = 'tool' | 'dead_air';
@@ -49,11 +49,7 @@ export class Fillers {
       deadlineMs: this.#o.deadlineMs,
     };
     ctx.ttsCache
-      .get(
-        TtsCache.key(req, text),
-        () => synthesizeText(stages, req, text),
-        (r) => metrics.ttsCache.labels(r).inc(),
-      )
+      .speak(stages, req, text, (r) => metrics.ttsCache.labels(r).inc())
       .then(
         (speech) => {
           this.#busy = false;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../frames/events.js';
 import { parsePipeline } from '../../config/pipelines.js';
-import { TtsCache } from '../tts-cache.js';
+import { TtsCache } from '../../stages/tts-cache.js';
 import { ConversationHistory } from '../history.js';
 import { ClientTools } from './client-tools.js';
 import { ToolCallAccumulator } from './tool-calls.js';

@@ -1,10 +1,4 @@
-import type { TtsRequest, TurnStages } from '../stages/stage-ports.js';
-
-/** Synthesised speech of one text: PCM and the text offset it speaks up to. */
-export interface CachedSpeech {
-  audio: Buffer;
-  textEnd: number;
-}
+import type { CachedSpeech, PhraseCache, TtsRequest, TurnStages } from './stage-ports.js';
 
 export type CacheResult = 'hit' | 'miss';
 
@@ -14,7 +8,7 @@ export type CacheResult = 'hit' | 'miss';
  * is reached. One per process, shared by its sessions; concurrent misses of one key
  * share a single synthesis.
  */
-export class TtsCache {
+export class TtsCache implements PhraseCache {
   readonly #maxBytes: number;
   readonly #entries = new Map<string, CachedSpeech>();
   readonly #inflight = new Map<string, Promise<CachedSpeech>>();
@@ -43,6 +37,15 @@ export class TtsCache {
       req.sampleRateHz,
       text,
     ]);
+  }
+
+  speak(
+    stages: TurnStages,
+    req: TtsRequest,
+    text: string,
+    result: (r: CacheResult) => void,
+  ): Promise<CachedSpeech> {
+    return this.get(TtsCache.key(req, text), () => synthesizeText(stages, req, text), result);
   }
 
   /** The cached speech, or a synthesis whose result is cached (`result` says which). */
