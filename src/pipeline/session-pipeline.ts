@@ -9,8 +9,10 @@ import type { Metrics } from '../observability/metrics.js';
 import type { EnergyVad, VadEvent } from '../media/vad/energy-vad.js';
 import type { VoiceDetector } from '../media/vad/index.js';
 import { guardStages } from './guard/guard-stages.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { auditFor, type TurnAudit } from '../audit/turn-audit.js';
 import { BudgetWatch } from './budget-watch.js';
-import type { SttStage, StageFactory } from '../stages/stage-ports.js';
+import type { SttStage, StageFactory, TurnStages } from '../stages/stage-ports.js';
 import { TurnRunner } from './turn-runner.js';
 import { AudioDropReporter, energyVadFor, loadModelVad, turnTakingFor } from './session-parts.js';
 import { countTurnOutcome } from './turn-observer.js';
@@ -26,6 +28,8 @@ export interface PipelineDeps {
   ticker: Ticker;
   metrics: Metrics;
   logger: Logger;
+  /** The relay's audit log, when it keeps one (README "Audit log"). */
+  audit?: AuditLog | undefined;
 }
 
 export interface SessionPipelineOptions {
@@ -71,6 +75,7 @@ export class SessionPipeline {
   #lastSpeechEndTsMs: number | null = null;
   /** Set while the STT stream is failing (cleared by the next transcript). */
   #sttDown: RelayError | undefined;
+  #audit: TurnAudit | undefined;
 
   constructor(options: SessionPipelineOptions) {
     this.#o = options;
@@ -88,7 +93,7 @@ export class SessionPipeline {
     this.#replies = new TurnRunner({
       sessionId: options.sessionId,
       config,
-      stages: guardStages(config, deps.stages.turnStages(), deps.metrics),
+      stages: guardStages(config, this.#audited(deps.stages.turnStages()), deps.metrics),
       ticker: deps.ticker,
       metrics: deps.metrics,
       logger: deps.logger,
@@ -245,9 +250,15 @@ export class SessionPipeline {
   }
 
   #emit(ev: ServerEvent): void {
+    this.#audit?.onEvent(ev);
     if (!this.#closed) {
       this.#o.onEvent(ev);
     }
+  }
+
+  #audited(stages: TurnStages): TurnStages {
+    this.#audit = auditFor(this.#o.deps.audit, this.sessionId, this.config);
+    return this.#audit?.stages(stages) ?? stages;
   }
 
   #onVad(ev: VadEvent): void {
