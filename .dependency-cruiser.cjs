@@ -9,7 +9,8 @@
 //                                             in transports/ports.ts; the client SDK
 //   5  session                                sessions and the one admission gate (implements the ports)
 //   6  server, gateway                        composition, HTTP surface
-//   7  main, cli, healthcheck, bench, testing entry points and test support
+//   7  main, cli, cluster, healthcheck,      entry points (cluster: --workers) and test support
+//      bench, testing
 //
 // Also: pipeline imports from stages only the interfaces it declares (stages/stage-ports.ts);
 // gateway imports only state, auth, config, observability and layer 0; engines never
@@ -25,7 +26,7 @@ const LAYERS = [
   ['transports', 'client'],
   ['session'],
   ['server', 'gateway'],
-  ['main\\.ts', 'main-cli\\.ts', 'healthcheck\\.ts', 'cli', 'bench', 'testing'],
+  ['main\\.ts', 'main-cli\\.ts', 'healthcheck\\.ts', 'cli', 'cluster', 'bench', 'testing'],
 ];
 
 // Test code and test support: the same set tsconfig.build.json keeps out of dist/.

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { availableParallelism } from 'node:os';
+import type { Logger } from 'pino';
 import { generateAdminKey } from './auth/admin.js';
 import { SAY_EXAMPLES } from './engines/reply/phrases.js';
 import { describeEngines, pipelineEngines } from './server/engine-report.js';
@@ -21,10 +23,10 @@ function withDevAdminKey(config: Readonly<RelayConfig>): [Readonly<RelayConfig>,
 }
 
 /** What a developer needs after `npm start`: the demo URL, an admin key, the engines, things to say. */
-function devBanner(relay: Relay, adminKey: string | undefined): string {
+function devBanner(relay: Relay, adminKey: string | undefined, media = relay.mediaAddress): string {
   const lines = [`\nvoice-relay ${relayVersion()} in development mode (never in production)`];
-  if (relay.mediaAddress !== undefined) {
-    lines.push(`  demo page:  http://${relay.mediaAddress}/demo`);
+  if (media !== undefined) {
+    lines.push(`  demo page:  http://${media}/demo`);
   }
   if (relay.gatewayUrl !== undefined) {
     lines.push(`  gateway:    ${relay.gatewayUrl}`);
@@ -57,10 +59,12 @@ async function main(): Promise<void> {
     return;
   }
   // Loaded only now: --help and --version answer without loading the relay.
-  const { loadRelayConfig, missingCredentialSource } = await import('./server/relay-config.js');
+  const { loadRelayConfig, missingCredentialSource, resolveWorkers } =
+    await import('./server/relay-config.js');
   const { ConfigError } = await import('./config/pipelines.js');
   const { createLogger } = await import('./observability/logger.js');
   const { startRelay } = await import('./server/relay.js');
+  const { default: cluster } = await import('node:cluster');
   let loaded;
   try {
     loaded = loadRelayConfig(argv, process.env);
@@ -71,8 +75,19 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  if (cluster.isWorker) {
+    const { runWorker } = await import('./cluster/worker.js');
+    const logger = createLogger({ level: loaded.logLevel, pretty: process.stdout.isTTY });
+    await runWorker(loaded, logger);
+    return;
+  }
   const [config, devAdminKey] = withDevAdminKey(loaded);
   const logger = createLogger({ level: config.logLevel, pretty: process.stdout.isTTY });
+  const workers = resolveWorkers(config, availableParallelism());
+  if (workers > 1) {
+    await runCluster(config, logger, workers, devAdminKey);
+    return;
+  }
   let relay;
   try {
     relay = await startRelay(config, logger);
@@ -104,29 +119,72 @@ async function main(): Promise<void> {
     );
     process.stdout.write(devBanner(relay, devAdminKey));
   }
+  onStopSignals(logger, config.drainGraceMs, async () => {
+    await relay.drain(config.drainGraceMs);
+    await relay.close();
+    return 0;
+  });
+}
+
+/** SIGTERM/SIGINT: log, run `shutdown` once, exit with its code (1 if it fails). */
+function onStopSignals(logger: Logger, graceMs: number, shutdown: () => Promise<number>): void {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
       return;
     }
     stopping = true;
-    logger.info({ signal, graceMs: config.drainGraceMs }, 'draining');
-    void relay
-      .drain(config.drainGraceMs)
-      .then(() => relay.close())
-      .then(
-        () => {
-          logger.info('relay stopped');
-          process.exitCode = 0;
-        },
-        (err: unknown) => {
-          logger.error({ err: String(err) }, 'shutdown failed');
-          process.exitCode = 1;
-        },
-      );
+    logger.info({ signal, graceMs }, 'draining');
+    void shutdown().then(
+      (code) => {
+        logger.info('relay stopped');
+        process.exitCode = code;
+      },
+      (err: unknown) => {
+        logger.error({ err: String(err) }, 'shutdown failed');
+        process.exitCode = 1;
+      },
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** `--workers N` (N > 1): this process is the cluster primary. */
+async function runCluster(
+  config: Readonly<RelayConfig>,
+  logger: Logger,
+  workers: number,
+  devAdminKey: string | undefined,
+): Promise<void> {
+  const { startCluster } = await import('./cluster/primary.js');
+  let c;
+  try {
+    c = await startCluster(config, logger, workers);
+  } catch (err) {
+    logger.fatal(
+      { err: err instanceof Error ? err.message : String(err) },
+      'relay failed to start',
+    );
+    process.exitCode = 1;
+    return;
+  }
+  logger.info(
+    {
+      node: c.relay.nodeId,
+      media: c.mediaAddress,
+      gateway: c.relay.gatewayUrl,
+      ops: c.relay.opsUrl,
+      pipelines: c.relay.pipelines.list().map((p) => p.name),
+      workers,
+    },
+    'relay started',
+  );
+  if (config.devTokens) {
+    process.stdout.write(devBanner(c.relay, devAdminKey, c.mediaAddress));
+  }
+  const cluster = c;
+  onStopSignals(logger, config.drainGraceMs, () => cluster.stop());
 }
 
 void main();

@@ -78,7 +78,7 @@ export function authorizeAdmin(principal: Principal): void {
  * bind to, fleet-wide: the API key, directly or through the tokens it minted, else the
  * tenant. Never the token's subject, which whoever mints the token chooses freely.
  */
-export function limitKeyOf(principal: Principal): string {
+export function limitKeyOf(principal: Pick<Principal, 'tenant' | 'keyId'>): string {
   return principal.keyId === undefined ? `tenant:${principal.tenant}` : `key:${principal.keyId}`;
 }
 

@@ -74,6 +74,7 @@ async function main(): Promise<void> {
       framesOut: await sum(m.framesOut),
       framesDropped: await sum(m.framesDropped),
       sttBackpressure: await sum(m.framesDropped, 'reason', 'stt_backpressure'),
+      sttRestart: await sum(m.framesDropped, 'reason', 'stt_restart'),
       sttUnavailable: await sum(m.framesDropped, 'reason', 'stt_unavailable'),
       budgetCancels: await sum(m.budgetExceeded, 'stage', 'stt'),
       sttErrors: await sum(m.stageErrors, 'stage', 'stt'),

@@ -104,7 +104,7 @@ async function main(): Promise<void> {
       };
       call.on('data', (req: RecognizeRequest__Output) => {
         if (req.kind === 'audio' && req.audio != null) {
-          counter.audio(req.audio);
+          counter.audio(req.audio, call);
         }
       });
       call.on('end', end);

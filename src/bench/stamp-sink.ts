@@ -23,23 +23,27 @@ export class StampCounter {
   /** Latencies (µs) of measured frames of the current round. */
   readonly latUs = new Samples(1 << 16);
   #round = -1;
-  #lastSeq = new Map<number, number>();
+  /** Per client stream: the highest seq received, and on which gRPC call. */
+  #last = new Map<number, { seq: number; call: object | undefined }>();
   #trace: TracedFrame[] | undefined;
   received = 0;
   concealed = 0;
   foreign = 0;
   outOfOrder = 0;
+  /** Frames received again on a new call (a re-opened stream's replay): not counted twice. */
+  resent = 0;
 
   /** Start counting for round `round`; `trace` keeps every frame (bounded by the caller's round). */
   beginRound(round: number, trace = false): void {
     this.#round = round;
     this.latUs.clear();
-    this.#lastSeq.clear();
+    this.#last.clear();
     this.#trace = trace ? [] : undefined;
     this.received = 0;
     this.concealed = 0;
     this.foreign = 0;
     this.outOfOrder = 0;
+    this.resent = 0;
   }
 
   /** The frames of a traced round (empty when the round was not traced). */
@@ -47,7 +51,8 @@ export class StampCounter {
     return this.#trace ?? [];
   }
 
-  audio(chunk: { audio: Buffer; concealed: boolean; seq: number }): void {
+  /** One audio chunk; `call` tells the gRPC calls apart (replays come on a new one). */
+  audio(chunk: { audio: Buffer; concealed: boolean; seq: number }, call?: object): void {
     const now = process.hrtime.bigint();
     if (chunk.concealed) {
       this.concealed++;
@@ -61,13 +66,20 @@ export class StampCounter {
       this.foreign++;
       return;
     }
-    this.received++;
-    const last = this.#lastSeq.get(st.stream);
-    if (last !== undefined && chunk.seq <= last) {
+    const last = this.#last.get(st.stream);
+    if (last !== undefined && chunk.seq <= last.seq) {
+      if (last.call !== call) {
+        this.resent++;
+        return;
+      }
       this.outOfOrder++;
+    } else if (last === undefined) {
+      this.#last.set(st.stream, { seq: chunk.seq, call });
     } else {
-      this.#lastSeq.set(st.stream, chunk.seq);
+      last.seq = chunk.seq;
+      last.call = call;
     }
+    this.received++;
     this.#trace?.push({ stream: st.stream, seq: chunk.seq, sendNs: st.ns, recvNs: now });
     if (st.measured) {
       this.latUs.push(Number(now - st.ns) / 1000);
@@ -144,7 +156,7 @@ export class StampSink {
     };
     call.on('data', (req: RecognizeRequest__Output) => {
       if (req.kind === 'audio' && req.audio != null) {
-        this.counter.audio(req.audio);
+        this.counter.audio(req.audio, call);
       } else if (req.kind === 'config') {
         requestId = req.requestId;
         call.write({

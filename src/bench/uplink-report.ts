@@ -10,7 +10,7 @@ function armRow(streams: number, a: UplinkArmSummary): string {
       median: a.roundRatios.median * 100,
       min: a.roundRatios.min * 100,
       max: a.roundRatios.max * 100,
-    })} | ${a.sttBackpressure} | ${a.sttReconnects} / ${a.sttReplayed} | ${fmtSpread(a.cpuUsPerFrame, 1)} | ${pct(a.cpuShare.median, 0)} | ` +
+    })} | ${a.sttBackpressure} / ${a.sttRestart} | ${a.sttReconnects} / ${a.sttReplayed} | ${fmtSpread(a.cpuUsPerFrame, 1)} | ${pct(a.cpuShare.median, 0)} | ` +
     `${a.budgetCancels} / ${a.utterances} | ${a.turns} | ${fmt(a.p50Us.median / 1000, 1)} / ${fmt(a.p99Us.median / 1000, 1)} | ` +
     `${pct(a.boxBusy.median, 0)} | ${fmt(a.sendLagP99Ms.median, 1)} |`
   );
@@ -26,10 +26,11 @@ export function uplinkMarkdown(u: UplinkResult, rounds: number): string[] {
     'Relay: the `speech` pipeline (sim STT, LLM, TTS on one sim engine process; replies flow back).',
     'Forwarder: ws in, one gRPC Recognize stream per connection to the same sim STT, the same',
     'channel options and drop rule (500 frames waiting in the write buffer), nothing else.',
-    '"to STT": frames the sim STT received ÷ frames the process received (all rounds pooled);',
+    '"to STT": frames the sim STT received, each once (a re-opened stream\'s replay is not counted',
+    'again), ÷ frames the process received (all rounds pooled);',
     'CPU per frame: process CPU (user + system) in the window ÷ frames received in it.',
     '',
-    '| streams | arm | to STT / received | to STT % | round % | stt_backpressure drops | STT re-opens / frames replayed | CPU µs per frame | CPU % of a core | STT-budget cancels / utterances | turns | STT latency p50 / p99 ms | box busy % | sender lag p99 ms |',
+    '| streams | arm | to STT / received | to STT % | round % | stt_backpressure / stt_restart drops | STT re-opens / frames replayed | CPU µs per frame | CPU % of a core | STT-budget cancels / utterances | turns | STT latency p50 / p99 ms | box busy % | sender lag p99 ms |',
     '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const l of u.levels) {
@@ -77,10 +78,10 @@ export function soakMarkdown(s: SoakResult): string[] {
     '',
     `Load average at the end: ${s.loadAvg.map((v) => v.toFixed(2)).join(' ')}.`,
     '',
-    '| utterances | STT-budget cancels | % of utterances | other budget events | turns | to STT / received | stt_backpressure drops | AUDIO_DROPPED errors | relay CPU % | CPU µs per frame | STT latency p50 / p99 ms | worst 10 s window (sessions) |',
+    '| utterances | STT-budget cancels | % of utterances | other budget events | turns | to STT / received | stt_backpressure / stt_restart drops | AUDIO_DROPPED errors | relay CPU % | CPU µs per frame | STT latency p50 / p99 ms | worst 10 s window (sessions) |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     `| ${s.utterances} | ${s.sttCancels} | **${fmt(s.cancelPct, 2)}** | ${s.otherCancels} | ${s.turns} | ` +
-      `${s.toStt} / ${s.received} (${pct(s.ratio)} %) | ${s.sttBackpressure} | ${s.audioDroppedErrors} | ` +
+      `${s.toStt} / ${s.received} (${pct(s.ratio)} %) | ${s.sttBackpressure} / ${s.sttRestart} | ${s.audioDroppedErrors} | ` +
       `${pct(s.cpuShare, 0)} | ${fmt(s.cpuUsPerFrame, 1)} | ${fmt(s.up.p50 / 1000, 1)} / ${fmt(s.up.p99 / 1000, 1)} | ${worst} |`,
     '',
     'Per 10 s window (from the start): STT-budget cancels / sessions hit.',

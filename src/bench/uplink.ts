@@ -40,6 +40,7 @@ export interface UplinkRound {
   /** Frames the process counted as dropped (relay: every reason). */
   dropped: number;
   sttBackpressure: number;
+  sttRestart: number;
   /** Relay: STT stream failures, re-opens and frames replayed on re-open. */
   sttErrors: number;
   sttReconnects: number;
@@ -141,6 +142,7 @@ export async function uplinkRound(
     ratio: received === 0 ? NaN : counts.received / received,
     dropped: stat(after, 'framesDropped') - stat(before, 'framesDropped'),
     sttBackpressure: stat(after, 'sttBackpressure') - stat(before, 'sttBackpressure'),
+    sttRestart: stat(after, 'sttRestart') - stat(before, 'sttRestart'),
     sttErrors: stat(after, 'sttErrors') - stat(before, 'sttErrors'),
     sttReconnects: stat(after, 'sttReconnects') - stat(before, 'sttReconnects'),
     sttReplayed: stat(after, 'sttReplayed') - stat(before, 'sttReplayed'),
@@ -176,6 +178,7 @@ export interface UplinkArmSummary {
   ratio: number;
   roundRatios: Spread;
   sttBackpressure: number;
+  sttRestart: number;
   sttReconnects: number;
   sttReplayed: number;
   dropped: number;
@@ -206,6 +209,7 @@ function summarizeUplink(rs: readonly UplinkRound[]): UplinkArmSummary {
     ratio: received === 0 ? NaN : toStt / received,
     roundRatios: spread(rs.map((r) => r.ratio)),
     sttBackpressure: sum((r) => r.sttBackpressure),
+    sttRestart: sum((r) => r.sttRestart),
     sttReconnects: sum((r) => r.sttReconnects),
     sttReplayed: sum((r) => r.sttReplayed),
     dropped: sum((r) => r.dropped),
@@ -318,6 +322,7 @@ export interface SoakResult {
   toStt: number;
   ratio: number;
   sttBackpressure: number;
+  sttRestart: number;
   audioDroppedErrors: number;
   cpuShare: number;
   cpuUsPerFrame: number;
@@ -377,6 +382,7 @@ export async function benchSoak(
     toStt: r.toStt,
     ratio: r.ratio,
     sttBackpressure: r.sttBackpressure,
+    sttRestart: r.sttRestart,
     audioDroppedErrors: r.audioDroppedErrors,
     cpuShare: r.cpuShare,
     cpuUsPerFrame: r.cpuUsPerFrame,

@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  deadAirSchema,
+  echoSchema,
+  fillersSchema,
+  toolCallsSchema,
+  toolsSchema,
+} from './agent-schema.js';
 
 /**
  * The schema of `pipelines/*.yaml`. Objects are strict: an unknown field is an
@@ -304,6 +311,14 @@ export const pipelineSchema = z
         path: ['minWaitMs'],
       })
       .prefault({}),
+    /** Tools the model may call (README "Tools"). */
+    tools: toolsSchema,
+    toolCalls: toolCallsSchema,
+    /** Phrases spoken while a tool runs or a stage is late (README "Fillers and dead air"). */
+    fillers: fillersSchema,
+    deadAir: deadAirSchema,
+    /** Echo filtering of the agent's own voice (README "Echo filtering"). */
+    echo: echoSchema,
   })
   .superRefine((p, ctx) => {
     for (const stage of ['stt', 'llm', 'tts'] as const) {

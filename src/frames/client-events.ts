@@ -27,8 +27,16 @@ const playbackMark = z.strictObject({
   seq: z.number().int().min(0).max(0xffff_ffff),
 });
 
+const functionCallOutput = z.strictObject({
+  type: z.literal('function_call.output'),
+  callId: z.string().min(1).max(256),
+  /** The tool's result as text (JSON by convention), shown to the model as is. */
+  output: z.string().max(65_536),
+});
+
 export const clientEventSchema = z.discriminatedUnion('type', [
   sessionUpdate,
+  functionCallOutput,
   inputText,
   responseCancel,
   playbackMark,

@@ -5,7 +5,8 @@
 import type { ErrorCode } from '../errors/errors.js';
 
 export type StageName = 'stt' | 'llm' | 'tts';
-export type BudgetAction = 'record' | 'cancel' | 'fallback';
+/** `filler`: the dead-air governor spoke a filler instead of leaving silence. */
+export type BudgetAction = 'record' | 'cancel' | 'fallback' | 'filler';
 
 /** Per-turn latency waterfall (architecture section 4). Missing points are null. */
 export interface TurnMetrics {
@@ -31,6 +32,15 @@ export interface TurnMetrics {
   /** Stages whose budget was exceeded in this turn. */
   budgetsExceeded: StageName[];
   interrupted: boolean;
+  /** Tool calls made in this turn, and the time spent waiting for their results (ms). */
+  toolCalls: number;
+  toolMs: number | null;
+  /**
+   * Silence the caller heard in this turn beyond nothing: speech end (or turn start) →
+   * first reply audio, plus gaps between reply frames, each counted past 0 ms (fillers
+   * fill them).
+   */
+  deadAirMs: number;
   /** How the turn detector ended the user's turn (absent for typed turns). */
   endOfTurn?: EndOfTurnMetrics;
 }
@@ -62,12 +72,23 @@ export type ServerEvent =
   | { type: 'response.text.delta'; turnId: string; text: string }
   | { type: 'response.audio.mark'; turnId: string; mark: string; seq: number }
   | { type: 'response.done'; turnId: string; text: string }
+  | {
+      type: 'response.function_call';
+      turnId: string;
+      callId: string;
+      name: string;
+      /** The arguments as JSON text (already checked against the tool's schema). */
+      arguments: string;
+    }
+  | { type: 'response.function_call.cancelled'; turnId: string; callId: string }
+  | { type: 'response.filler'; turnId: string; text: string }
   | { type: 'response.interrupted'; turnId: string; heardText: string; heardAudioMs: number }
   | ({ type: 'turn.metrics' } & TurnMetrics)
   | {
       type: 'budget.exceeded';
       turnId: string;
-      stage: StageName;
+      /** `dead_air`: the turn's silence budget (config `deadAir`), not a stage's. */
+      stage: StageName | 'dead_air';
       budgetMs: number;
       elapsedMs: number;
       action: BudgetAction;

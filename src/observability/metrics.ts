@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { FrameCounter, FrameHistogram } from './frame-metrics.js';
 
 /** Latency buckets in seconds: sub-ms for the hot path up to seconds for stages. */
 const STAGE_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
@@ -33,18 +34,19 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
       labelNames: ['result'] as const,
       registers: r,
     }),
-    frameRelay: new Histogram({
+    // Observed once per frame: the lean histogram (same series on /metrics).
+    frameRelay: new FrameHistogram({
       name: 'relay_frame_relay_seconds',
       help: 'Relay-added frame latency: frame received on the socket to written to the STT stream',
       buckets: FRAME_BUCKETS,
       registers: r,
     }),
-    framesIn: new Counter({
+    framesIn: new FrameCounter({
       name: 'relay_frames_in_total',
       help: 'Audio frames received from clients',
       registers: r,
     }),
-    framesOut: new Counter({
+    framesOut: new FrameCounter({
       name: 'relay_frames_out_total',
       help: 'Reply audio frames written to clients',
       registers: r,
@@ -222,6 +224,37 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
     guardModerationErrors: new Counter({
       name: 'relay_guard_moderation_errors_total',
       help: 'Moderation requests that failed or timed out',
+      registers: r,
+    }),
+    // ---- tools, fillers, dead air, TTS cache, echo (issue 18) ----
+    toolCalls: new Counter({
+      name: 'relay_tool_calls_total',
+      help: 'Tool calls by where they ran (client, webhook, refused: unknown tool or invalid arguments) and result (ok, error)',
+      labelNames: ['run', 'result'] as const,
+      registers: r,
+    }),
+    fillers: new Counter({
+      name: 'relay_fillers_total',
+      help: 'Fillers spoken, by reason (tool, dead_air)',
+      labelNames: ['reason'] as const,
+      registers: r,
+    }),
+    deadAir: new Histogram({
+      name: 'relay_dead_air_seconds',
+      help: 'Silence per turn: speech end to first reply audio plus gaps inside the reply',
+      buckets: [0, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
+      registers: r,
+    }),
+    ttsCache: new Counter({
+      name: 'relay_tts_cache_requests_total',
+      help: 'TTS cache look-ups by result (hit, miss)',
+      labelNames: ['result'] as const,
+      registers: r,
+    }),
+    echoDropped: new Counter({
+      name: 'relay_echo_transcripts_dropped_total',
+      help: "Transcripts dropped as echo of the agent's own voice, by kind (partial, final)",
+      labelNames: ['kind'] as const,
       registers: r,
     }),
   };

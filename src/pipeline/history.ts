@@ -19,8 +19,24 @@ export class ConversationHistory {
       return;
     }
     this.#messages.push({ role, content });
+    this.#trim();
+  }
+
+  /** A turn's tool exchange: assistant tool calls and their results, in order. */
+  addAll(items: readonly ChatTurn[]): void {
+    for (const m of items) {
+      this.#messages.push({ ...m });
+    }
+    this.#trim();
+  }
+
+  #trim(): void {
     if (this.#messages.length > this.#maxMessages) {
       this.#messages.splice(0, this.#messages.length - this.#maxMessages);
+    }
+    // A result without its call would be refused by the model: drop it with the call.
+    while (this.#messages[0]?.role === 'tool') {
+      this.#messages.shift();
     }
   }
 
@@ -28,7 +44,7 @@ export class ConversationHistory {
   forRequest(): ChatTurn[] {
     const out: ChatTurn[] = this.#system === '' ? [] : [{ role: 'system', content: this.#system }];
     for (const m of this.#messages) {
-      out.push({ role: m.role, content: m.content });
+      out.push({ ...m });
     }
     return out;
   }

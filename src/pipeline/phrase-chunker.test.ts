@@ -8,12 +8,29 @@ describe('PhraseChunker', () => {
     for (const tok of ['Hello', ' there.', ' How', ' are', ' you?', ' Fine']) {
       out.push(...c.push(tok));
     }
-    // A sentence end is confirmed by the whitespace that follows it ("3.5" stays whole).
-    expect(out).toEqual(['Hello there. ', 'How are you? ']);
-    expect(c.pending).toBe('Fine');
-    expect(c.push(' thanks.')).toEqual([]);
-    expect(c.end()).toBe('Fine thanks.');
+    // A sentence end after a word is a phrase end at once: no wait for the next token.
+    expect(out).toEqual(['Hello there.', ' How are you?']);
+    expect(c.pending).toBe(' Fine');
+    expect(c.push(' thanks.')).toEqual([' Fine thanks.']);
     expect(c.end()).toBe('');
+  });
+
+  it('waits for the next token where the punctuation may be inside a number or an abbreviation', () => {
+    const tail = (text: string): string[] => new PhraseChunker({ minChars: 100 }).push(text);
+    for (const held of ['It costs 3.', 'at 10:', 'with Dr.', 'as in e.g.', 'the U.S.', 'I']) {
+      expect(tail(held)).toEqual([]);
+    }
+    for (const done of [
+      'Yes!',
+      'said so.',
+      'Note:',
+      'a list;',
+      'Really?',
+      '(done.)',
+      'Mrs Smith.',
+    ]) {
+      expect(tail(done)).toEqual([done]);
+    }
   });
 
   it('cuts at a comma only once the phrase is long enough', () => {

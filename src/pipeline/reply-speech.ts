@@ -149,6 +149,22 @@ export class ReplySpeech {
     this.#tts.end();
   }
 
+  /**
+   * Queue audio spoken outside the reply text (a filler) now, between the reply's own
+   * frames; it adds no text, so what was heard of the reply is unchanged.
+   */
+  insert(audio: Buffer): void {
+    const fb = bytesPerFrame(this.#o.ctx.config.audio.sampleRateHz);
+    const textEnd = this.#framer.textEnd;
+    for (let off = 0; off < audio.length; off += fb) {
+      let payload = audio.subarray(off, off + fb);
+      if (payload.length < fb) {
+        payload = Buffer.concat([payload, Buffer.alloc(fb - payload.length)]);
+      }
+      this.#emitFrame(payload, textEnd);
+    }
+  }
+
   /** Budget fallback: cancel the synthesis and resend its text to the next endpoint. */
   retryOnNextEndpoint(): void {
     const old = this.#tts;

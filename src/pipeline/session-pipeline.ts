@@ -213,6 +213,17 @@ export class SessionPipeline {
     this.#replies.interrupt(null);
   }
 
+  /** `function_call.output`: a client tool's result; refused when no call waits for it. */
+  functionCallOutput(callId: string, output: string): void {
+    if (!this.#closed && !this.#replies.functionCallOutput(callId, output)) {
+      this.#emit({
+        type: 'error',
+        code: 'RELAY_ERR_PROTOCOL',
+        message: `no tool call waits for callId ${callId} (unknown, finished or timed out)`,
+      });
+    }
+  }
+
   /** Idempotent; cancels every stage call and timer this session holds. */
   close(): void {
     if (this.#closed) {

@@ -66,6 +66,9 @@ export class TurnObserver {
       completionTokens: 0,
       budgetsExceeded: [],
       interrupted: false,
+      toolCalls: 0,
+      toolMs: null,
+      deadAirMs: 0,
     };
   }
 
@@ -156,6 +159,23 @@ export class TurnObserver {
     this.#mx.budgetExceeded.labels(stage, action).inc();
     this.#log.warn({ turnId, stage, budgetMs, elapsedMs, action }, 'stage budget exceeded');
     this.#emit({ type: 'budget.exceeded', turnId, stage, budgetMs, elapsedMs, action });
+  }
+
+  /** The dead-air budget was breached: `budget.exceeded` with stage `dead_air`. */
+  deadAirExceeded(budgetMs: number, elapsedMs: number, action: 'filler' | 'record'): void {
+    const turnId = this.metrics.turnId;
+    elapsedMs = Math.round(elapsedMs);
+    this.#mx.budgetExceeded.labels('dead_air', action).inc();
+    this.#log.debug({ turnId, budgetMs, elapsedMs, action }, 'dead-air budget exceeded');
+    this.#emit({ type: 'budget.exceeded', turnId, stage: 'dead_air', budgetMs, elapsedMs, action });
+  }
+
+  /** The turn's tool calls, time waiting for tools and dead air. */
+  agent(calls: number, toolMs: number | null, deadAirMs: number): void {
+    this.metrics.toolCalls = calls;
+    this.metrics.toolMs = toolMs;
+    this.metrics.deadAirMs = deadAirMs;
+    this.#mx.deadAir.observe(deadAirMs / 1000);
   }
 
   stageFailed(stage: StageName, code: string): void {

@@ -11,6 +11,8 @@ import type { TurnStages } from '../stages/stage-ports.js';
 import { Turn, type TurnContext, type TurnResult } from './turn.js';
 import type { TurnAction, TurnTaking } from './turn-taking.js';
 import type { CutoffWatch } from './turn-detection/cutoff-watch.js';
+import { ClientTools } from './tools/client-tools.js';
+import { sharedTtsCache } from '../stages/tts-cache.js';
 
 const LAST_TURNS_KEPT = 10;
 
@@ -48,6 +50,7 @@ export class TurnRunner {
   readonly #history: ConversationHistory;
   readonly #turnCtx: TurnContext;
   readonly #lastTurns: TurnMetrics[] = [];
+  readonly #clientTools = new ClientTools();
   #turn: Turn | undefined;
   #preempt: Turn | undefined;
   /**
@@ -91,6 +94,8 @@ export class TurnRunner {
         return s;
       },
       marksInUse: () => this.#marksInUse,
+      clientTools: this.#clientTools,
+      ttsCache: sharedTtsCache,
     };
   }
 
@@ -125,6 +130,11 @@ export class TurnRunner {
   playbackMark(seq: number): void {
     this.#marksInUse = true;
     this.#turn?.onPlayed(seq, nowMs());
+  }
+
+  /** `function_call.output`: false when no tool call of this session waits for `callId`. */
+  functionCallOutput(callId: string, output: string): boolean {
+    return this.#clientTools.output(callId, output);
   }
 
   /** Cancels every turn and stops output; idempotent. */
@@ -289,6 +299,7 @@ export class TurnRunner {
     if (result.outcome === 'cancelled') {
       return;
     }
+    this.#history.addAll(result.toolExchange);
     this.#history.add('assistant', result.heardText);
     const eot = this.#o.cutoffs.metricsFor(turn.turnId);
     const metrics = eot === undefined ? result.metrics : { ...result.metrics, endOfTurn: eot };

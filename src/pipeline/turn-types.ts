@@ -6,6 +6,8 @@ import type { ChatTurn } from '../frames/chat.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { TurnStages } from '../stages/stage-ports.js';
 import type { TurnOutcome } from './turn-observer.js';
+import type { ClientTools } from './tools/client-tools.js';
+import type { TtsCache } from '../stages/tts-cache.js';
 
 export interface TurnContext {
   readonly sessionId: string;
@@ -22,6 +24,10 @@ export interface TurnContext {
   nextOutputSeq(): number;
   /** True once the client sends playback marks (then they, not the pacer, say what was heard). */
   marksInUse(): boolean;
+  /** The session's client tools (`function_call.output` answers). */
+  readonly clientTools: ClientTools;
+  /** The process's cache of synthesised fixed phrases (fillers). */
+  readonly ttsCache: TtsCache;
 }
 
 export interface TurnInput {
@@ -40,4 +46,6 @@ export interface TurnResult {
   /** The reply text the user heard (whole reply when done, the heard prefix otherwise). */
   heardText: string;
   metrics: TurnMetrics;
+  /** The tool calls and results of the turn, in order, for the history. */
+  toolExchange: readonly ChatTurn[];
 }

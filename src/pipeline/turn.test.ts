@@ -6,6 +6,8 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { FakeTurnStages } from '../testing/fake-turn-stages.js';
 import { testPipeline } from '../testing/pipeline-harness.js';
 import { Turn, type TurnResult } from './turn.js';
+import { ClientTools } from './tools/client-tools.js';
+import { TtsCache } from '../stages/tts-cache.js';
 
 const YAML = (llmBudgetMs: number, action = 'cancel', llmEndpoints = '[a:1]'): string => `
 stages:
@@ -41,6 +43,8 @@ function rig(yaml = YAML(60_000)): Rig {
       markEnd: (cb) => cb(),
       nextOutputSeq: () => seq++,
       marksInUse: () => false,
+      clientTools: new ClientTools(),
+      ttsCache: new TtsCache(1 << 20),
     },
     {
       turnId: 's1.t1',

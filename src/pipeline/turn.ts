@@ -10,6 +10,9 @@ import { ReplySpeech, whileCurrent } from './reply-speech.js';
 import type { LlmCall, LlmEvent, StageRoute } from '../stages/stage-ports.js';
 import { TurnObserver, type TurnFailure, type TurnOutcome } from './turn-observer.js';
 import type { TurnContext, TurnInput, TurnResult } from './turn-types.js';
+import { TurnTools, toolDeclarations } from './tools/turn-tools.js';
+import { Fillers } from './tools/fillers.js';
+import { DeadAirGovernor } from './tools/dead-air.js';
 
 export type { TurnOutcome } from './turn-observer.js';
 export type { TurnContext, TurnInput, TurnResult } from './turn-types.js';
@@ -38,8 +41,13 @@ export class Turn {
   #replyText = '';
   readonly #playout = new PlayoutTracker();
   #finished = false;
+  /** Offset in the reply text where the current generation's text starts. */
+  #roundStart = 0;
   #held: boolean;
   #heldText = '';
+  readonly #tools: TurnTools;
+  readonly #fillers: Fillers;
+  #deadAir: DeadAirGovernor | undefined;
 
   constructor(ctx: TurnContext, input: TurnInput, onEnd: (turn: Turn, result: TurnResult) => void) {
     this.#ctx = ctx;
@@ -64,6 +72,22 @@ export class Turn {
       fail: (stage, err) => this.#fail(stage, err),
       done: () => this.#finish('done', undefined),
     });
+    this.#fillers = new Fillers({
+      ctx,
+      turnId: this.turnId,
+      deadlineMs: this.#deadlineMs,
+      finished: () => this.#finished,
+      insert: (speech) => this.#speech.insert(speech.audio),
+    });
+    this.#tools = new TurnTools({
+      sessionId: ctx.sessionId,
+      turnId: this.turnId,
+      config: ctx.config,
+      client: ctx.clientTools,
+      metrics: ctx.metrics,
+      emit: (ev) => ctx.emit(ev),
+      onSlow: () => this.#onToolSlow(),
+    });
   }
 
   get replyText(): string {
@@ -82,6 +106,12 @@ export class Turn {
     if (!this.#held) {
       this.#ctx.emit({ type: 'response.started', turnId: this.turnId });
     }
+    this.#deadAir = new DeadAirGovernor(
+      this.#ctx.config.deadAir,
+      this.#input.speechEndTsMs ?? nowMs(),
+      this.#obs,
+      () => !this.#held && this.#fillers.play('dead_air'),
+    );
     this.#startLlm();
   }
 
@@ -109,6 +139,7 @@ export class Turn {
   /** The pacer sent one of this turn's frames to the transport. */
   onFrameSent(frame: OutputFrame): void {
     this.#obs.frameSent(frame.sentTsMs);
+    this.#deadAir?.frameSent(frame.playAtMs);
     this.#playout.sent(frame.seq, frame.textEnd, frame.playAtMs);
   }
 
@@ -150,14 +181,17 @@ export class Turn {
     this.#llmRoute ??= stages.route('llm', stage);
     const endpoint = this.#llmRoute.pick(this.#llmAttempt);
     const started = nowMs();
+    const round = this.#tools.rounds;
     let call: LlmCall | undefined;
     try {
       call = stages.generate(
         {
-          requestId: `${this.turnId}.llm${this.#llmAttempt}`,
+          requestId: `${this.turnId}${round === 0 ? '' : `.r${round}`}.llm${this.#llmAttempt}`,
           turnId: this.turnId,
           sessionId: this.#ctx.sessionId,
-          messages: this.#input.messages,
+          messages:
+            round === 0 ? this.#input.messages : [...this.#input.messages, ...this.#tools.exchange],
+          tools: toolDeclarations(config),
           config: stage,
           endpoint,
           deadlineMs: minDeadline(this.#deadlineMs, started + stage.maxCallMs),
@@ -174,7 +208,9 @@ export class Turn {
       return;
     }
     this.#llm = call;
-    this.#obs.llmSent(started);
+    if (round === 0) {
+      this.#obs.llmSent(started);
+    }
     this.#budgets.arm('llm', stage.budgetMs, started);
   }
 
@@ -186,7 +222,13 @@ export class Turn {
     if (!this.#llmFirst) {
       this.#llmFirst = true;
       this.#budgets.disarm('llm');
-      this.#obs.llmFirstToken(nowMs(), endpoint);
+      if (this.#tools.rounds === 0) {
+        this.#obs.llmFirstToken(nowMs(), endpoint);
+      }
+    }
+    if (ev.kind === 'toolCall') {
+      this.#tools.onDelta(ev.index, ev.id, ev.name, ev.arguments);
+      return;
     }
     if (ev.text === '') {
       return;
@@ -204,6 +246,10 @@ export class Turn {
       this.#fail('llm', err);
       return;
     }
+    if (this.#tools.pending) {
+      this.#runTools();
+      return;
+    }
     this.#llmDone = true;
     this.#obs.llmDone(nowMs());
     if (!this.#held) {
@@ -219,13 +265,47 @@ export class Turn {
     }
   }
 
+  // ---- tools -----------------------------------------------------------------
+
+  /** The generation ended with tool calls: speak what it said, run them, generate again. */
+  #runTools(): void {
+    const text = this.#replyText.slice(this.#roundStart);
+    if (!this.#held) {
+      this.#flushPhrase();
+    }
+    this.#llm = undefined;
+    this.#tools.run(text, (err) => {
+      if (this.#finished) {
+        return;
+      }
+      if (err !== undefined) {
+        this.#fail('llm', err);
+        return;
+      }
+      this.#roundStart = this.#replyText.length;
+      this.#llmFirst = false;
+      this.#llmAttempt = 0;
+      this.#startLlm();
+    });
+  }
+
+  #onToolSlow(): void {
+    if (!this.#held) {
+      this.#fillers.play('tool');
+    }
+  }
+
   /** The reply text is complete: flush the last phrase and end the TTS input. */
   #endText(): void {
+    this.#flushPhrase();
+    this.#speech.end();
+  }
+
+  #flushPhrase(): void {
     const rest = this.#chunker.end();
     if (rest !== '') {
       this.#speech.send(rest);
     }
-    this.#speech.end();
   }
 
   // ---- budgets, failure, end ------------------------------------------------
@@ -284,6 +364,8 @@ export class Turn {
     }
     this.#finished = true;
     this.#budgets.close();
+    this.#tools.end();
+    this.#deadAir?.close();
     const llm = this.#llm;
     const tts = this.#speech.detach();
     this.#llm = undefined;
@@ -307,6 +389,12 @@ export class Turn {
         heardAudioMs: heard.audioMs,
       });
     }
-    this.#onEnd(this, { outcome, heardText, metrics: this.#obs.metrics });
+    this.#obs.agent(this.#tools.calls, this.#tools.toolMs, this.#deadAir?.deadMs ?? 0);
+    this.#onEnd(this, {
+      outcome,
+      heardText,
+      metrics: this.#obs.metrics,
+      toolExchange: this.#tools.exchange,
+    });
   }
 }

@@ -132,6 +132,11 @@ export const relayConfigSchema = z.strictObject({
   telephony: telephonyConfigSchema.optional(),
   heartbeatMs: z.number().int().min(100).default(15_000),
   drainGraceMs: z.number().int().min(0).default(10_000),
+  /**
+   * Relay processes sharing the listeners (node:cluster): a count, or `auto` = one per core
+   * for role media/all, one in development mode (devTokens) and for role gateway.
+   */
+  workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
 });
 
 export type RelayConfig = z.infer<typeof relayConfigSchema>;
@@ -155,7 +160,12 @@ const ENV: Record<string, (v: string, into: Record<string, unknown>) => void> = 
   VOICE_RELAY_API_KEY_PEPPER: (v, o) => (o['apiKeyPepper'] = v),
   VOICE_RELAY_DEV_TOKENS: (v, o) => (o['devTokens'] = v === '1' || v === 'true'),
   VOICE_RELAY_ALLOWED_ORIGINS: (v, o) => (o['allowedOrigins'] = splitList(v)),
+  VOICE_RELAY_WORKERS: (v, o) => (o['workers'] = workersValue(v)),
 };
+
+function workersValue(v: string): number | string {
+  return v === 'auto' ? v : Number(v);
+}
 
 function splitList(v: string): string[] {
   return v
@@ -191,6 +201,7 @@ export const RELAY_FLAGS = {
   'admin-keys': { type: 'string' },
   'jwt-secret': { type: 'string' },
   'dev-tokens': { type: 'boolean' },
+  workers: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -247,6 +258,7 @@ export function loadRelayConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     values['admin-keys'] === undefined ? undefined : splitList(values['admin-keys']),
   );
   flag('devTokens', values['dev-tokens']);
+  flag('workers', values.workers === undefined ? undefined : workersValue(values.workers));
   if (values['jwt-secret'] !== undefined) {
     obj(raw, 'jwt')['hs256Secret'] = values['jwt-secret'];
   }
@@ -282,4 +294,12 @@ export function missingCredentialSource(c: RelayConfig): string | undefined {
     return undefined;
   }
   return 'set jwt.hs256Secret (VOICE_RELAY_JWT_SECRET), jwt.jwksFile or jwt.jwksUrl for client JWTs, or adminKeys (VOICE_RELAY_ADMIN_KEYS) to create API keys';
+}
+
+/** How many relay processes `workers` means here: `auto` = one per core, except in development mode. */
+export function resolveWorkers(c: RelayConfig, cores: number): number {
+  if (c.workers !== 'auto') {
+    return c.role === 'gateway' ? 1 : c.workers;
+  }
+  return c.role === 'gateway' || c.devTokens ? 1 : Math.max(1, cores);
 }

@@ -38,6 +38,9 @@ Options                  field / environment                              defaul
   --dev-tokens           devTokens / VOICE_RELAY_DEV_TOKENS               false
                          (development only: tokens without credentials,
                          the demo page, a loopback admin key for the run)
+  --workers N|auto       workers / VOICE_RELAY_WORKERS                    auto
+                         (relay processes sharing the listeners; auto =
+                         one per core, 1 with --dev-tokens or role gateway)
   -h, --help             this text
   -v, --version          the version
 

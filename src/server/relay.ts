@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { Authenticator } from '../auth/authenticator.js';
 import { assertAdminKeysValid } from '../auth/admin.js';
 import { PipelineRegistry } from '../config/pipeline-registry.js';
@@ -64,6 +65,14 @@ export interface RelayExtras {
   modules?: MediaModuleFactory[];
   /** Which real engines count as installed (default: detected; tests force them off). */
   engineAvailability?: EngineAvailability;
+  /** Use this store instead of one built from the config (a cluster worker's IPC store). */
+  store?: StateStore;
+  /**
+   * Part of a cluster (`--workers`): a `worker` runs only the media side (its listeners are
+   * shared through node:cluster); the `primary` runs only the gateway (role all/gateway) or
+   * the ops listener (role media), serving `registry` (all workers' metrics) on /metrics.
+   */
+  cluster?: { part: 'worker' } | { part: 'primary'; registry: Registry; ready: () => boolean };
 }
 
 /** The config file's webrtc section as module options (only the fields that are set). */
@@ -99,13 +108,17 @@ export async function startRelay(
   const metrics = createMetrics(undefined, true);
   const pipelines = await PipelineRegistry.load(config.pipelinesDir);
   const store: StateStore =
-    config.redisUrl === undefined
+    extras.store ??
+    (config.redisUrl === undefined
       ? new MemoryStateStore({ nodeId })
       : new RedisStateStore({
           url: config.redisUrl,
           nodeId,
           commandTimeoutMs: config.state.commandTimeoutMs,
-        });
+        }));
+  const served = extras.cluster?.part === 'primary' ? extras.cluster.registry : metrics.registry;
+  const part = extras.cluster?.part;
+  const workersReady = extras.cluster?.part === 'primary' ? extras.cluster.ready : () => true;
   const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
   let ready = false;
   let draining = false;
@@ -132,7 +145,7 @@ export async function startRelay(
     let sessions: SessionManager | undefined;
     let media: MediaServer | undefined;
     let mediaAddress: string | undefined;
-    if (config.role !== 'gateway') {
+    if (config.role !== 'gateway' && part !== 'primary') {
       engines = await startEmbeddedEngines(pipelines.list(), logger, extras.engineAvailability);
       const running = engines;
       cleanups.push(() => running.close());
@@ -230,16 +243,18 @@ export async function startRelay(
       cleanups.push(() => m.close());
       mediaAddress = `${addr.address}:${addr.port}`;
     }
-    if (config.role !== 'media') {
+    if (part === 'worker') {
+      // A worker's metrics and health are served by the primary.
+    } else if (config.role !== 'media') {
       const gw = await startGateway(
         {
           store,
           pipelines,
-          registry: metrics.registry,
+          registry: served,
           adminKeys: config.adminKeys,
           authenticator,
           ...(config.apiKeyPepper === undefined ? {} : { apiKeyPepper: config.apiKeyPepper }),
-          ready: () => ready && !draining,
+          ready: () => ready && !draining && workersReady(),
           devTokenRatePerMin: config.limits.devTokensPerMinute,
           degradedReady: config.state.whenUnavailable === 'admit',
           logger,
@@ -270,9 +285,9 @@ export async function startRelay(
     } else {
       // A media-only node has no gateway: its metrics and health get a listener of their own.
       const ops = new OpsServer({
-        registry: metrics.registry,
+        registry: served,
         nodeId,
-        ready: () => ready && !draining,
+        ready: () => ready && !draining && workersReady(),
       });
       const info = await ops.listen(config.opsPort, config.opsHost ?? config.host);
       cleanups.push(() => ops.close());

@@ -127,6 +127,9 @@ export class RelaySession implements SessionHandle {
       case 'playback.mark':
         this.#pipeline.playbackMark(ev.seq);
         break;
+      case 'function_call.output':
+        this.#pipeline.functionCallOutput(ev.callId, ev.output);
+        break;
     }
   }
 

@@ -28,6 +28,8 @@ export interface StageCallHandlers<E> {
 
 export type LlmEvent =
   | { kind: 'delta'; text: string }
+  /** A fragment of tool call `index`: the first carries id and name, the rest argument text. */
+  | { kind: 'toolCall'; index: number; id: string; name: string; arguments: string }
   | { kind: 'usage'; promptTokens: number; completionTokens: number };
 
 export interface LlmRequest {
@@ -35,6 +37,8 @@ export interface LlmRequest {
   turnId: string;
   sessionId: string;
   messages: readonly ChatTurn[];
+  /** Tools the model may call (parameters: a JSON Schema as text). */
+  tools: readonly { name: string; description: string; parametersJson: string }[];
   config: LlmStageConfig;
   endpoint: string;
   /** Absolute deadline of the call (monotonic ms). */

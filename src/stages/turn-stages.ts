@@ -21,7 +21,7 @@ import type { StageClients } from './stage-clients.js';
 import { poolSettingsOf } from './pool/endpoint-pool.js';
 import { PooledCall, type LegCall } from './pool/pooled-call.js';
 
-const ROLE = { system: 'SYSTEM', user: 'USER', assistant: 'ASSISTANT' } as const;
+const ROLE = { system: 'SYSTEM', user: 'USER', assistant: 'ASSISTANT', tool: 'TOOL' } as const;
 
 /** The LLM and TTS stages of a turn over gRPC: proto messages in and out are converted here. */
 export class GrpcTurnStages implements TurnStages {
@@ -93,7 +93,17 @@ export class GrpcTurnStages implements TurnStages {
           requestId,
           turnId: req.turnId,
           sessionId: req.sessionId,
-          messages: req.messages.map((m) => ({ role: ROLE[m.role], content: m.content })),
+          messages: req.messages.map((m) => ({
+            role: ROLE[m.role],
+            content: m.content,
+            toolCalls: (m.toolCalls ?? []).map((c) => ({
+              id: c.id,
+              name: c.name,
+              argumentsJson: c.arguments,
+            })),
+            toolCallId: m.toolCallId ?? '',
+          })),
+          tools: req.tools.map((t) => ({ ...t })),
           params: {
             model: cfg.model,
             temperature: cfg.temperature,
@@ -112,6 +122,8 @@ export class GrpcTurnStages implements TurnStages {
       onData: (msg) => {
         if (msg.kind === 'delta' && msg.delta != null) {
           handlers.onEvent({ kind: 'delta', text: msg.delta.text });
+        } else if (msg.kind === 'toolCall' && msg.toolCall != null) {
+          handlers.onEvent({ kind: 'toolCall', ...msg.toolCall });
         } else if (msg.kind === 'usage' && msg.usage != null) {
           handlers.onEvent({
             kind: 'usage',

@@ -19,14 +19,21 @@ export interface RelayProcess {
   stop(): Promise<number | null>;
 }
 
-/** Start the relay as its own process (`node --import tsx src/main.ts ARGS`) on free ports. */
+/**
+ * Start the relay as its own process (`node --import tsx src/main.ts ARGS`) on free ports,
+ * one relay process unless ARGS say `--workers`.
+ */
 export async function startRelayProcess(
   args: string[],
   env: Record<string, string> = {},
+  startTimeoutMs = 30_000,
 ): Promise<RelayProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', MAIN, '--port', '0', '--gateway-port', '0', '--ops-port', '0', ...args],
+    [
+      ...['--import', 'tsx', MAIN, '--port', '0', '--gateway-port', '0', '--ops-port', '0'],
+      ...['--workers', '1', ...args],
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
   );
   const exited = new Promise<number | null>((resolve) =>
@@ -35,7 +42,7 @@ export async function startRelayProcess(
   let out = '';
   type Started = { media: string; gateway: string; node: string; ops?: string };
   const started = await new Promise<Started>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`relay did not start:\n${out}`)), 30_000);
+    const t = setTimeout(() => reject(new Error(`relay did not start:\n${out}`)), startTimeoutMs);
     child.stdout?.on('data', (b: Buffer) => {
       out += b.toString();
       for (const line of out.split('\n')) {

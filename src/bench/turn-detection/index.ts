@@ -1,4 +1,5 @@
 import { SemanticDetector } from '../../pipeline/turn-detection/semantic.js';
+import { causesTable, semanticCauses, type CauseCounts } from './causes.js';
 import { buildCorpus, type Split } from './corpus.js';
 import { replayTurn, type Probe, type ReplayedTurn } from './replay.js';
 import {
@@ -34,6 +35,8 @@ export interface TurnDetectionResult {
   rows: DetectorRow[];
   /** Held-out scores at the operating point chosen on the tuning split for 5 % cut-offs. */
   transfer: { detector: string; point: OperatingPoint; tune: Score; heldOut: Score }[];
+  /** The semantic detector's false cut-offs by cause. */
+  causes: CauseCounts;
   table: string;
 }
 
@@ -115,12 +118,14 @@ export async function benchTurnDetection(
       });
     }
   }
+  const causes = semanticCauses(rows, replayed, 'semantic', 0);
   return {
     seed: plan.seed,
     variants: plan.variants,
     rows,
     transfer,
-    table: table(rows, transfer, replayed),
+    causes,
+    table: [table(rows, transfer, replayed), ...causesTable('semantic', causes)].join('\n'),
   };
 }
 

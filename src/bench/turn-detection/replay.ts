@@ -1,5 +1,5 @@
 import { EnergyVad } from '../../media/vad/energy-vad.js';
-import type { SemanticDetector } from '../../pipeline/turn-detection/semantic.js';
+import type { SemanticDetector, SemanticEvidence } from '../../pipeline/turn-detection/semantic.js';
 import { rng, type ScriptedTurn, type Split } from './corpus.js';
 import { SYNTH_RATE_HZ } from './synth.js';
 
@@ -22,6 +22,12 @@ export interface Pause {
   probability: number[][];
   /** The transcript delivered by the end of the pause (for inspection). */
   text: string;
+  /** The transcript the detectors had at each tick. */
+  seen: string[];
+  /** What the caller had said when the pause began (the script, fillers included). */
+  spoken: string;
+  /** The first probe's evidence at each tick, when asked for (fitting weights). */
+  evidence?: SemanticEvidence[];
 }
 
 export interface ReplayedTurn {
@@ -36,14 +42,22 @@ export interface Probe {
   make(): SemanticDetector;
 }
 
-/** The STT as the harness plays it: each word's partial arrives this long after the word. */
-const STT_DELAY_MS = { min: 150, max: 350 };
+/**
+ * The STT as the harness plays it, modelled on a streaming recognizer's interim results
+ * rather than the script: a word is recognized a latency after it was spoken (drawn per
+ * turn, 200–500 ms, plus jitter per word), interim results go out on a cadence (every
+ * 100–300 ms of audio, per turn) holding the words recognized so far, and half the turns
+ * are recognized as by a provider that drops filler words ("um", "uh"). Numbers stay
+ * spelled out; recognition errors are not modelled.
+ */
+const STT = { latencyMs: [200, 500], jitterMs: 100, cadenceMs: [100, 300], dropFillers: 0.5 };
+const FILLER_WORDS = new Set(['um', 'uh', 'er', 'erm']);
 
 /**
  * Plays one scripted turn through the VAD and every probe, faster than real time: the
- * synthesized audio frame by frame (prosody comes from it), and cumulative partial
- * transcripts at each word's end plus an STT-like delay. Words are timed within a piece in
- * proportion to their length.
+ * synthesized audio frame by frame (prosody comes from it), and cumulative interim
+ * transcripts as the STT model above would have produced them by then. Words are timed
+ * within a piece in proportion to their length.
  */
 export function replayTurn(
   turn: ScriptedTurn,
@@ -51,13 +65,18 @@ export function replayTurn(
   audio: readonly Buffer[],
   probes: readonly Probe[],
   seed: number,
+  recordEvidence = false,
 ): ReplayedTurn {
   const r = rng(seed ^ (index * 2654435761));
-  // Timeline: audio and word deliveries.
+  const between = (lo: number, hi: number): number => lo + r() * (hi - lo);
+  const latencyMs = between(STT.latencyMs[0] ?? 0, STT.latencyMs[1] ?? 0);
+  const cadenceMs = between(STT.cadenceMs[0] ?? 0, STT.cadenceMs[1] ?? 0);
+  const dropFillers = r() < STT.dropFillers;
+  // Timeline: audio and the moment each word is recognized.
   const chunks: Buffer[] = [silence(LEAD_IN_MS, r)];
-  const words: { atMs: number; text: string }[] = [];
+  const words: { atMs: number; word: string }[] = [];
+  const said: { endMs: number; word: string }[] = [];
   let cursor = LEAD_IN_MS;
-  let spoken: string[] = [];
   let speechMs = 0;
   turn.pieces.forEach((piece, i) => {
     const pcm = audio[i] ?? Buffer.alloc(0);
@@ -72,11 +91,12 @@ export function replayTurn(
     let acc = 0;
     ws.forEach((w, k) => {
       acc += weights[k] ?? 0;
-      spoken = [...spoken, w];
       const endMs = cursor + (durMs * acc) / total;
-      const delay = STT_DELAY_MS.min + r() * (STT_DELAY_MS.max - STT_DELAY_MS.min);
-      const prev = words[words.length - 1]?.atMs ?? 0;
-      words.push({ atMs: Math.max(prev, endMs + delay), text: spoken.join(' ') });
+      const at = endMs + latencyMs + r() * STT.jitterMs;
+      said.push({ endMs, word: w });
+      if (!(dropFillers && FILLER_WORDS.has(w.toLowerCase()))) {
+        words.push({ atMs: at, word: w });
+      }
     });
     chunks.push(pcm);
     speechMs += durMs;
@@ -91,7 +111,8 @@ export function replayTurn(
   const pauses: Pause[] = [];
   let open: Pause | undefined;
   let stopTs = 0;
-  let nextWord = 0;
+  let nextInterim = cadenceMs;
+  let sent = 0;
   let delivered = '';
   for (let off = 0; off + FRAME_BYTES <= all.length; off += FRAME_BYTES) {
     const frame = all.subarray(off, off + FRAME_BYTES);
@@ -108,7 +129,7 @@ export function replayTurn(
         open = undefined;
       }
       for (const d of detectors) {
-        d.onSpeechStarted();
+        d.onSpeechStarted(ev.tsMs);
       }
     } else if (ev?.type === 'speech.stopped') {
       stopTs = ev.tsMs;
@@ -119,25 +140,46 @@ export function replayTurn(
         silenceMs: [],
         probability: detectors.map(() => []),
         text: '',
+        seen: [],
+        spoken: said
+          .filter((w) => w.endMs <= ev.tsMs + FRAME_MS * 2)
+          .map((w) => w.word)
+          .join(' '),
+        ...(recordEvidence ? { evidence: [] } : {}),
       };
       for (const d of detectors) {
         d.onSpeechStopped(ev.tsMs);
       }
     }
-    while (nextWord < words.length && (words[nextWord]?.atMs ?? Infinity) <= now) {
-      const text = words[nextWord]?.text ?? '';
-      delivered = text;
-      for (const d of detectors) {
-        d.onTranscript(text, false);
+    if (now >= nextInterim) {
+      // An interim result: every word recognized by now (in spoken order), if any changed.
+      nextInterim += cadenceMs;
+      let n = 0;
+      while (n < words.length && (words[n]?.atMs ?? Infinity) <= now) {
+        n++;
       }
-      nextWord++;
+      if (n > sent) {
+        sent = n;
+        delivered = words
+          .slice(0, n)
+          .map((w) => w.word)
+          .join(' ');
+        for (const d of detectors) {
+          d.onTranscript(delivered, false);
+        }
+      }
     }
     if (open !== undefined) {
       open.text = delivered;
     }
     if (open !== undefined && !vad.speaking) {
       open.silenceMs.push(now - stopTs);
-      detectors.forEach((d, k) => open?.probability[k]?.push(d.probability()));
+      detectors.forEach((d, k) => open?.probability[k]?.push(d.probability(now)));
+      open.seen.push(delivered);
+      const first = detectors[0];
+      if (open.evidence !== undefined && first !== undefined) {
+        open.evidence.push({ ...first.evidence(now) });
+      }
     }
   }
   if (open !== undefined) {

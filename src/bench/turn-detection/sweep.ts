@@ -1,4 +1,6 @@
 import { waitForProbability } from '../../pipeline/turn-detection/detector.js';
+import { normalizeText } from '../../pipeline/turn-taking.js';
+import { textCue } from '../../pipeline/turn-detection/text-cues.js';
 import type { ReplayedTurn } from './replay.js';
 import { TAIL_MS } from './replay.js';
 
@@ -17,8 +19,8 @@ export interface Score {
   meanWaitMs: number;
 }
 
-/** Silence at which the detector ends the turn in this pause (Infinity: never). */
-function decisionMs(
+/** Tick at which the detector ends the turn in this pause (−1: never). */
+function decisionTick(
   silence: readonly number[],
   p: readonly number[] | undefined,
   op: OperatingPoint,
@@ -27,10 +29,20 @@ function decisionMs(
     const s = silence[i] ?? 0;
     const wait = p === undefined ? op.minDelayMs : waitForProbability(p[i] ?? 0, op.threshold, op);
     if (s >= wait) {
-      return s;
+      return i;
     }
   }
-  return Infinity;
+  return -1;
+}
+
+/** Silence at which the detector ends the turn in this pause (Infinity: never). */
+function decisionMs(
+  silence: readonly number[],
+  p: readonly number[] | undefined,
+  op: OperatingPoint,
+): number {
+  const i = decisionTick(silence, p, op);
+  return i < 0 ? Infinity : (silence[i] ?? Infinity);
 }
 
 /**
@@ -133,4 +145,48 @@ function best(
     }
   }
   return b;
+}
+
+/**
+ * Where the false cut-offs at one operating point come from: for each cut turn, the first
+ * pause that cut it, by what the detector had read by then — the STT still behind the
+ * words said, a filler the STT dropped, or the cue of the transcript's ending.
+ */
+export function cutoffCauses(
+  turns: readonly ReplayedTurn[],
+  probe: number | undefined,
+  op: OperatingPoint,
+): Map<string, number> {
+  const causes = new Map<string, number>();
+  for (const t of turns) {
+    for (const pause of t.pauses) {
+      const p = probe === undefined ? undefined : pause.probability[probe];
+      const i = decisionTick(pause.silenceMs, p, op);
+      if (pause.final || i < 0 || (pause.silenceMs[i] ?? 0) >= pause.lengthMs) {
+        continue;
+      }
+      const c = cause(pause.spoken, pause.seen[i] ?? '');
+      causes.set(c, (causes.get(c) ?? 0) + 1);
+      break;
+    }
+  }
+  return causes;
+}
+
+const FILLER = /^(um|uh|er|erm)$/;
+
+function cause(spoken: string, seen: string): string {
+  const words = (s: string): string[] => {
+    const n = normalizeText(s);
+    return n === '' ? [] : n.split(' ');
+  };
+  const said = words(spoken);
+  const got = words(seen);
+  if (got.filter((w) => !FILLER.test(w)).length < said.filter((w) => !FILLER.test(w)).length) {
+    return 'STT behind the words said';
+  }
+  if (FILLER.test(said[said.length - 1] ?? '') && !FILLER.test(got[got.length - 1] ?? '')) {
+    return 'filler dropped by the STT';
+  }
+  return `ends: ${textCue(seen).cue}`;
 }

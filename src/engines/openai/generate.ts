@@ -20,6 +20,7 @@ import type { GenerateResponse } from '../../generated/voicerelay/v1/GenerateRes
 import { EngineCall } from '../shared/engine-call.js';
 import type { OpenAiEngine } from './engine.js';
 import { SseParser } from './sse.js';
+import { ToolCallFragments } from './tools.js';
 import {
   chatCompletionsBody,
   describeNetworkError,
@@ -38,7 +39,7 @@ const FINISH: Readonly<Record<string, FinishReason>> = {
   stop: 'STOP',
   length: 'LENGTH',
   content_filter: 'CONTENT_FILTER',
-  tool_calls: 'STOP',
+  tool_calls: 'TOOL_CALLS',
   function_call: 'STOP',
 };
 const DRAIN_AFTER_DONE_MS = 2_000;
@@ -52,6 +53,7 @@ export class OpenAiGeneration {
   readonly #firstToken = new AbortController();
   #timer: NodeJS.Timeout | undefined;
   #deltas = 0;
+  readonly #toolCalls = new ToolCallFragments();
   #usage: { promptTokens: number; completionTokens: number } | undefined;
   #finish: FinishReason | undefined;
   #succeeded = false;
@@ -216,7 +218,7 @@ export class OpenAiGeneration {
     }
     let chunk: {
       error?: unknown;
-      choices?: { delta?: { content?: unknown }; finish_reason?: unknown }[];
+      choices?: { delta?: { content?: unknown; tool_calls?: unknown }; finish_reason?: unknown }[];
       usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
     };
     try {
@@ -240,6 +242,13 @@ export class OpenAiGeneration {
         clearTimeout(this.#timer);
       }
       this.#send({ delta: { text: content, index: this.#deltas++ } });
+    }
+    for (const toolCall of this.#toolCalls.map(choice?.delta?.tool_calls)) {
+      if (this.#deltas === 0) {
+        clearTimeout(this.#timer);
+      }
+      this.#deltas++;
+      this.#send({ toolCall });
     }
     if (typeof choice?.finish_reason === 'string') {
       this.#finish = FINISH[choice.finish_reason] ?? 'FINISH_REASON_UNSPECIFIED';

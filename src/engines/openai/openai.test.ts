@@ -305,3 +305,68 @@ describe('OpenAI-compatible bridge', () => {
     expect(bridge?.engine.monitor.stats.upstreamRequests).toBe(2);
   });
 });
+
+describe('OpenAI-compatible bridge: tools', () => {
+  it('sends tools and the tool exchange, and maps parallel tool-call deltas', async () => {
+    const c = await start();
+    const call = (index: number, id: string | undefined, name: string | undefined, args: string) =>
+      chunkEvent({
+        tool_calls: [
+          {
+            index,
+            ...(id === undefined ? {} : { id, type: 'function' }),
+            function: { ...(name === undefined ? {} : { name }), arguments: args },
+          },
+        ],
+      });
+    upstream.handler = (_req, res) =>
+      writeSse(res, [
+        chunkEvent({ role: 'assistant', content: null }),
+        call(0, 'call_a', 'get_slots', ''),
+        call(0, undefined, undefined, '{"day":'),
+        call(0, undefined, undefined, '"fri"}'),
+        // A server that reuses index 0 with a fresh id for the second parallel call.
+        call(0, 'call_b', 'get_weather', '{}'),
+        chunkEvent({}, 'tool_calls'),
+        'data: [DONE]\n\n',
+      ]);
+    const { rec } = generate(c, {
+      ...REQUEST,
+      messages: [
+        { role: 'USER', content: 'slots?' },
+        { role: 'ASSISTANT', toolCalls: [{ id: 'c0', name: 'get_slots', argumentsJson: '{}' }] },
+        { role: 'TOOL', toolCallId: 'c0', content: '{"slots":[]}' },
+      ],
+      tools: [
+        { name: 'get_slots', description: 'Free slots', parametersJson: '{"type":"object"}' },
+      ],
+    });
+    expect((await rec.done()).code).toBe(GrpcStatus.OK);
+    const frags = rec.messages.flatMap((m) => (m.toolCall == null ? [] : [m.toolCall]));
+    expect(frags).toEqual([
+      { index: 0, id: 'call_a', name: 'get_slots', arguments: '' },
+      { index: 0, id: '', name: '', arguments: '{"day":' },
+      { index: 0, id: '', name: '', arguments: '"fri"}' },
+      { index: 1, id: 'call_b', name: 'get_weather', arguments: '{}' },
+    ]);
+    expect(rec.messages.at(-1)?.finish).toBe('TOOL_CALLS');
+    const body = upstream.requests[0]?.body;
+    expect(body?.['tools']).toEqual([
+      {
+        type: 'function',
+        function: { name: 'get_slots', description: 'Free slots', parameters: { type: 'object' } },
+      },
+    ]);
+    expect(body?.['messages']).toEqual([
+      { role: 'user', content: 'slots?' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'c0', type: 'function', function: { name: 'get_slots', arguments: '{}' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'c0', content: '{"slots":[]}' },
+    ]);
+  });
+});

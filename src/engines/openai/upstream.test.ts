@@ -76,9 +76,10 @@ describe('upstream helpers', () => {
         turnId: 't',
         sessionId: 's',
         messages: [
-          { role: 'ASSISTANT', content: 'a' },
-          { role: 'ROLE_UNSPECIFIED', content: 'b' },
+          { role: 'ASSISTANT', content: 'a', toolCalls: [], toolCallId: '' },
+          { role: 'ROLE_UNSPECIFIED', content: 'b', toolCalls: [], toolCallId: '' },
         ],
+        tools: [],
         params: {
           model: '',
           temperature: 0.699999988079071,

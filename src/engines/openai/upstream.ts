@@ -5,13 +5,7 @@
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { GenerateRequest__Output } from '../../generated/voicerelay/v1/GenerateRequest.js';
-
-const ROLES: Readonly<Record<string, string>> = {
-  SYSTEM: 'system',
-  USER: 'user',
-  ASSISTANT: 'assistant',
-  ROLE_UNSPECIFIED: 'user',
-};
+import { chatMessage, toolsField } from './tools.js';
 
 /**
  * The Chat Completions request for a Generate request. `params.extra` entries
@@ -34,10 +28,11 @@ export function chatCompletionsBody(
     }
   }
   body['model'] = p != null && p.model !== '' ? p.model : defaultModel;
-  body['messages'] = req.messages.map((m) => ({
-    role: ROLES[m.role] ?? 'user',
-    content: m.content,
-  }));
+  body['messages'] = req.messages.map(chatMessage);
+  if (req.tools.length > 0) {
+    body['tools'] = toolsField(req.tools);
+    body['parallel_tool_calls'] = true;
+  }
   body['stream'] = true;
   body['stream_options'] = { include_usage: true };
   if (p != null) {

@@ -64,6 +64,7 @@ describe('sim LLM helpers', () => {
         sessionId: '',
         messages: [],
         params: null,
+        tools: [],
         receivedAtMs: i,
       });
     }
@@ -127,7 +128,7 @@ describe('sim LLM', () => {
     }).done();
     const record = server.llm.requests.find('llm-history');
     expect(record).toMatchObject({ turnId: 't2', sessionId: 'sess-9' });
-    expect(record?.messages).toEqual(history);
+    expect(record?.messages.map((m) => ({ role: m.role, content: m.content }))).toEqual(history);
     expect(record?.params).toMatchObject({ model: 'sim-1', temperature: 0.5 });
   });
 
@@ -152,6 +153,48 @@ describe('sim LLM', () => {
     await truncated.done();
     expect(truncated.messages.filter((m) => m.kind === 'delta')).toHaveLength(2);
     expect(truncated.messages.at(-1)?.finish).toBe('LENGTH');
+  });
+
+  it('makes the declared tool calls in parallel, then answers with their results', async () => {
+    const md = simProfileMetadata({
+      ttftMs: 0,
+      toolCalls: [
+        { name: 'a', arguments: '{"x":1}' },
+        { name: 'undeclared', arguments: '{}' },
+        { name: 'b', arguments: '{}' },
+      ],
+    });
+    const tools = [
+      { name: 'a', parametersJson: '{}' },
+      { name: 'b', parametersJson: '{}' },
+    ];
+    const rec = generate({ requestId: 'llm-tools', messages: [user('q')], tools }, md);
+    await rec.done();
+    const frags = rec.messages.filter((m) => m.kind === 'toolCall').map((m) => m.toolCall);
+    expect(frags.map((f) => [f?.index, f?.name, f?.arguments])).toEqual([
+      [0, 'a', ''],
+      [0, '', '{"x":1}'],
+      [1, 'b', ''],
+      [1, '', '{}'],
+    ]);
+    expect(frags[0]?.id).not.toBe('');
+    expect(rec.messages.at(-1)?.finish).toBe('TOOL_CALLS');
+    const answer = generate(
+      {
+        requestId: 'llm-tools-2',
+        messages: [
+          user('q'),
+          { role: 'ASSISTANT', toolCalls: [{ id: 'c0', name: 'a', argumentsJson: '{"x":1}' }] },
+          { role: 'TOOL', toolCallId: 'c0', content: 'one' },
+          { role: 'TOOL', toolCallId: 'c1', content: 'two' },
+        ],
+        tools,
+      },
+      md,
+    );
+    await answer.done();
+    expect(answer.messages.map((m) => m.delta?.text ?? '').join('')).toBe('Result: one; two.');
+    expect(answer.messages.at(-1)?.finish).toBe('STOP');
   });
 
   it('stops at once when the client cancels, and the server observes it', async () => {

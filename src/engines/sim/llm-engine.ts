@@ -11,12 +11,17 @@
  * finite stallBeforeFirstMs), then usage (prompt_tokens = words in all
  * messages, completion_tokens = deltas) and finish right after the last delta.
  * params.max_tokens > 0 truncates the reply (finish LENGTH).
+ * Tools: with `toolCalls` in the profile and declared tools in the request, a request
+ * that does not end with TOOL messages gets the declared calls as tool-call deltas (two
+ * fragments each: id+name, then arguments) and finish TOOL_CALLS; one ending with TOOL
+ * messages is answered "Result: <content>; <content>." (those trailing messages).
  */
 import type { handleServerStreamingCall } from '@grpc/grpc-js';
 import { nowMs } from '../../core/clock.js';
 import type { ChatMessage__Output } from '../../generated/voicerelay/v1/ChatMessage.js';
 import type { GenerateRequest__Output } from '../../generated/voicerelay/v1/GenerateRequest.js';
 import type { GenerateResponse } from '../../generated/voicerelay/v1/GenerateResponse.js';
+import type { ToolDeclaration__Output } from '../../generated/voicerelay/v1/ToolDeclaration.js';
 import type { ModelParameters__Output } from '../../generated/voicerelay/v1/ModelParameters.js';
 import type { EngineContext } from './engine-context.js';
 import type { LlmProfile } from './profiles.js';
@@ -30,6 +35,7 @@ export interface LlmRequestRecord {
   sessionId: string;
   messages: ChatMessage__Output[];
   params: ModelParameters__Output | null;
+  tools: ToolDeclaration__Output[];
   receivedAtMs: number;
 }
 
@@ -76,8 +82,29 @@ export function countWords(text: string): number {
   return text.split(/\s+/).filter((w) => w !== '').length;
 }
 
+type SimMessage = Pick<ChatMessage__Output, 'role' | 'content'>;
+
+/** The tool calls the sim LLM makes for a request (none when it should answer in text). */
+export function toolCallsFor(
+  profile: LlmProfile,
+  req: Pick<GenerateRequest__Output, 'messages' | 'tools'>,
+): { name: string; arguments: string }[] {
+  const declared = new Set(req.tools.map((t) => t.name));
+  if (declared.size === 0 || req.messages[req.messages.length - 1]?.role === 'TOOL') {
+    return [];
+  }
+  return profile.toolCalls.filter((c) => declared.has(c.name));
+}
+
 /** The reply the sim LLM gives to a conversation. */
-export function replyFor(profile: LlmProfile, messages: readonly ChatMessage__Output[]): string {
+export function replyFor(profile: LlmProfile, messages: readonly SimMessage[]): string {
+  const results: string[] = [];
+  for (let i = messages.length - 1; i >= 0 && messages[i]?.role === 'TOOL'; i--) {
+    results.unshift(messages[i]?.content ?? '');
+  }
+  if (results.length > 0) {
+    return `Result: ${results.join('; ')}.`;
+  }
   const userMessages = messages.filter((m) => m.role === 'USER');
   if (profile.mode === 'scripted') {
     const index = Math.max(0, userMessages.length - 1) % profile.script.length;
@@ -100,7 +127,13 @@ export function generateHandler(
       requestId: req.requestId,
       turnId: req.turnId,
       sessionId: req.sessionId,
-      messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
+      messages: req.messages.map((m) => ({
+        role: m.role,
+        content: m.content,
+        toolCalls: m.toolCalls.map((c) => ({ ...c })),
+        toolCallId: m.toolCallId,
+      })),
+      tools: req.tools.map((t) => ({ ...t })),
       params: req.params,
       receivedAtMs,
     });
@@ -110,9 +143,10 @@ export function generateHandler(
     }
     const { sim, profile } = opened;
     const maxTokens = req.params?.maxTokens ?? 0;
-    const all = tokenize(replyFor(profile, req.messages));
+    const calls = toolCallsFor(profile, req);
+    const all = calls.length > 0 ? [] : tokenize(replyFor(profile, req.messages));
     const tokens = maxTokens > 0 ? all.slice(0, maxTokens) : all;
-    const finish = tokens.length < all.length ? 'LENGTH' : 'STOP';
+    const finish = calls.length > 0 ? 'TOOL_CALLS' : tokens.length < all.length ? 'LENGTH' : 'STOP';
     const promptTokens = req.messages.reduce((n, m) => n + countWords(m.content), 0);
     const stallMs = profile.faults.stallBeforeFirstMs;
     const firstAtMs = receivedAtMs + (Number.isFinite(stallMs) ? stallMs : 0) + profile.ttftMs;
@@ -120,6 +154,19 @@ export function generateHandler(
       response: Omit<GenerateResponse, 'requestId' | 'turnId' | 'serverTsMs'>,
     ): void => {
       sim.send({ ...response, requestId: req.requestId, turnId: req.turnId, serverTsMs: nowMs() });
+    };
+    const callAt = (i: number): void => {
+      const c = calls[i];
+      if (c !== undefined) {
+        const id = `call_${req.requestId}_${i}`;
+        send({ toolCall: { index: i, id, name: c.name, arguments: '' } });
+        send({ toolCall: { index: i, id: '', name: '', arguments: c.arguments } });
+        sim.scheduler.at(firstAtMs + (i + 1) * profile.interTokenMs, () => callAt(i + 1));
+        return;
+      }
+      send({ usage: { promptTokens, completionTokens: calls.length } });
+      send({ finish });
+      sim.finish();
     };
     const step = (i: number): void => {
       const token = tokens[i];
@@ -134,6 +181,6 @@ export function generateHandler(
       send({ finish });
       sim.finish();
     };
-    sim.scheduler.at(firstAtMs, () => step(0));
+    sim.scheduler.at(firstAtMs, () => (calls.length > 0 ? callAt(0) : step(0)));
   };
 }

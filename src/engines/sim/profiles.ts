@@ -48,6 +48,11 @@ export interface LlmProfile {
   /** `echo`: "You said: <last user message>."; `scripted`: the script, by user turn. */
   mode: 'echo' | 'scripted';
   script: string[];
+  /**
+   * Tool calls made (in parallel) when the request declares tools and does not end with
+   * tool results; only declared names are called. After results: "Result: <r1>; <r2>."
+   */
+  toolCalls: { name: string; arguments: string }[];
   faults: FaultProfile;
 }
 
@@ -104,6 +109,7 @@ export const DEFAULT_PROFILES: Readonly<SimProfiles> = {
     interTokenMs: 20,
     mode: 'echo',
     script: ['Hello, how can I help you today?'],
+    toolCalls: [],
     faults: DEFAULT_FAULTS,
   },
   tts: {
@@ -159,6 +165,7 @@ const llmSchema = z
     interTokenMs: ms,
     mode: z.enum(['echo', 'scripted']),
     script: z.array(z.string()).min(1),
+    toolCalls: z.array(z.strictObject({ name: z.string().min(1), arguments: z.string() })),
     faults: faultsSchema,
   })
   .partial();

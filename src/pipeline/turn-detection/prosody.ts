@@ -17,8 +17,14 @@ export interface ProsodyOptions {
 export interface ProsodyCues {
   /** Semitones: pitch of the last voiced ~200 ms minus the utterance's median-ish level (negative: fell). */
   finalPitchSt: number;
-  /** Semitones: pitch of the last 150 ms minus the 250 ms before (negative: falling). */
+  /** Semitones per 100 ms: slope of the pitch over the last voiced ~300 ms (negative: falling). */
   pitchSlopeSt: number;
+  /**
+   * Semitones: pitch of the last voiced ~150 ms above the speaker's floor (the 10th
+   * percentile of the last 5 s). A statement ends near the floor; a pause mid-thought or a
+   * question stays above it.
+   */
+  aboveFloorSt: number;
   /** dB: level of the last voiced ~200 ms minus the utterance's mean voiced level. */
   finalEnergyDb: number;
   /** Syllable rate of the last ~800 ms over the utterance's rate (below 1: slowed down). */
@@ -48,12 +54,12 @@ export class ProsodyTracker {
   readonly #end = new Float64Array(RING);
   readonly #dur = new Float32Array(RING);
   readonly #peak = new Uint8Array(RING);
+  /** Scratch for the pitch percentiles (once per speech end, not per frame). */
+  readonly #sorted = new Float32Array(RING);
   #n = 0; // frames pushed since reset
   #head = 0;
   #sumDb = 0;
   #voiced = 0;
-  #sumSt = 0;
-  #pitched = 0;
   #syllables = 0;
   #voicedMs = 0;
   #rising = false;
@@ -73,8 +79,6 @@ export class ProsodyTracker {
     this.#n = 0;
     this.#sumDb = 0;
     this.#voiced = 0;
-    this.#sumSt = 0;
-    this.#pitched = 0;
     this.#syllables = 0;
     this.#voicedMs = 0;
     this.#winLen = 0;
@@ -123,8 +127,6 @@ export class ProsodyTracker {
     const st = this.#pitchSt();
     if (!Number.isNaN(st)) {
       this.#f0[slot] = st;
-      this.#sumSt += st;
-      this.#pitched++;
     }
   }
 
@@ -132,13 +134,28 @@ export class ProsodyTracker {
   cues(endTsMs: number): ProsodyCues {
     const frames = Math.min(this.#n, RING);
     const meanDb = this.#voiced > 0 ? this.#sumDb / this.#voiced : 0;
-    const meanSt = this.#pitched > 0 ? this.#sumSt / this.#pitched : 0;
+    // The speaker's level (median) and floor (10th percentile) over the last 5 s of pitch.
+    const sorted = this.#sorted;
+    let m = 0;
+    for (let k = 1; k <= frames; k++) {
+      const st = this.#f0[(this.#head - k + RING) % RING] ?? Number.NaN;
+      if (!Number.isNaN(st)) {
+        sorted[m++] = st;
+      }
+    }
+    sorted.subarray(0, m).sort();
+    const median = m > 0 ? (sorted[m >> 1] ?? 0) : 0;
+    const floor = m > 0 ? (sorted[Math.floor(m * 0.1)] ?? 0) : 0;
     let lastDb = 0;
     let lastDbN = 0;
     let st1 = 0; // pitch over the last 150 ms
     let n1 = 0;
-    let st2 = 0; // pitch 150–400 ms before the end
-    let n2 = 0;
+    // Least squares of pitch on time over the last 300 ms of pitched frames.
+    let sx = 0;
+    let sy = 0;
+    let sxx = 0;
+    let sxy = 0;
+    let ns = 0;
     let recentVoicedMs = 0;
     let recentPeaks = 0;
     for (let k = 1; k <= frames; k++) {
@@ -168,22 +185,28 @@ export class ProsodyTracker {
       if (Number.isNaN(st) || db < meanDb - 12) {
         continue;
       }
-      st = st - meanSt > 7 ? st - 12 : st - meanSt < -9 ? st + 12 : st;
+      st = st - median > 7 ? st - 12 : st - median < -9 ? st + 12 : st;
       if (back < 150) {
         st1 += st;
         n1++;
-      } else if (back < 400) {
-        st2 += st;
-        n2++;
+      }
+      if (back < 300) {
+        const x = -back / 100;
+        sx += x;
+        sy += st;
+        sxx += x * x;
+        sxy += x * st;
+        ns++;
       }
     }
     const rateAll = this.#voicedMs > 0 ? this.#syllables / this.#voicedMs : 0;
     const rateRecent = recentVoicedMs > 0 ? recentPeaks / recentVoicedMs : 0;
     const last = n1 > 0 ? st1 / n1 : Number.NaN;
-    const before = n2 > 0 ? st2 / n2 : Number.NaN;
+    const den = ns * sxx - sx * sx;
     return {
-      finalPitchSt: n1 > 0 && this.#pitched > 0 ? last - meanSt : 0,
-      pitchSlopeSt: n1 > 0 && n2 > 0 ? last - before : 0,
+      finalPitchSt: n1 > 0 && m > 0 ? last - median : 0,
+      pitchSlopeSt: ns >= 4 && den > 0 ? (ns * sxy - sx * sy) / den : 0,
+      aboveFloorSt: n1 > 0 && m > 0 ? last - floor : 0,
       finalEnergyDb: lastDbN > 0 ? lastDb / lastDbN - meanDb : 0,
       rateRatio: rateAll > 0 && recentVoicedMs >= 300 ? rateRecent / rateAll : 1,
       voicedFrames: this.#voiced,

@@ -44,6 +44,12 @@ describe('text cues', () => {
     }
   });
 
+  it('reads "is that" as open unless it ends a question', () => {
+    expect(textCompleteness('the problem is that')).toBeLessThan(0.2);
+    expect(textCompleteness('what is that')).toBeGreaterThan(0.7);
+    expect(textCompleteness('we are four adults and so')).toBeLessThan(0.1);
+  });
+
   it('follows a dictated number until it has the expected length', () => {
     expect(textCompleteness('my phone number is five five five two one nine')).toBeLessThan(0.3);
     expect(
@@ -67,6 +73,8 @@ describe('prosody', () => {
     expect(rise.finalPitchSt).toBeGreaterThan(2);
     expect(rise.pitchSlopeSt).toBeGreaterThan(1);
     expect(fall.voicedFrames).toBe(60);
+    // A statement ends at the bottom of the speaker's range; a rise ends well above it.
+    expect(rise.aboveFloorSt).toBeGreaterThan(fall.aboveFloorSt + 3);
   });
 });
 
@@ -80,29 +88,58 @@ describe('SemanticDetector', () => {
 
   it('waits longer after "and" than after a finished sentence', () => {
     const d = make();
-    d.onSpeechStarted();
+    d.onSpeechStarted(0);
     d.onTranscript('I would like a coffee and', false);
     d.onSpeechStopped(1000);
-    const open = d.estimate().waitMs;
+    const open = d.estimate(1600).waitMs;
     d.onTranscript('I would like a coffee and a croissant', true);
-    const done = d.estimate().waitMs;
+    const done = d.estimate(1600).waitMs;
     expect(open).toBeGreaterThan(1500);
     expect(done).toBeLessThan(open);
     d.reset();
-    d.onSpeechStarted();
-    expect(d.estimate()).toEqual({ probability: 0, waitMs: 2000 });
+    d.onSpeechStarted(2000);
+    expect(d.estimate(2100)).toEqual({ probability: 0, waitMs: 2000 });
   });
 
   it('takes a provider end-of-turn signal as evidence, until speech resumes', () => {
     const d = make();
-    d.onSpeechStarted();
+    d.onSpeechStarted(0);
     d.onTranscript('so the thing is', false);
     d.onSpeechStopped(1000);
-    expect(d.estimate().waitMs).toBeGreaterThan(1000);
+    expect(d.estimate(1600).waitMs).toBeGreaterThan(1000);
     d.onProviderEndOfTurn(0.95);
-    expect(d.estimate()).toEqual({ probability: 0.95, waitMs: 200 });
-    d.onSpeechStarted();
-    d.onSpeechStopped(1800);
-    expect(d.estimate().probability).toBeLessThan(0.5);
+    expect(d.estimate(1600)).toEqual({ probability: 0.95, waitMs: 200 });
+    d.onSpeechStarted(1700);
+    d.onSpeechStopped(2800);
+    expect(d.estimate(3400).probability).toBeLessThan(0.5);
+  });
+
+  it('holds its judgement of the words until the STT can have caught up with them', () => {
+    const d = make();
+    d.onSpeechStarted(0);
+    d.onTranscript('I would like to book a flight', false); // "to" not recognized yet
+    d.onSpeechStopped(1000);
+    expect(d.evidence(1100).provisional).toBe(true);
+    const early = d.estimate(1100).probability;
+    expect(d.evidence(1600).provisional).toBe(false);
+    expect(d.estimate(1600).probability).toBeGreaterThan(early);
+    d.onTranscript('I would like to book a flight to', false);
+    expect(d.estimate(1600).probability).toBeLessThan(early);
+  });
+
+  it('reads a short burst of speech that added no word as a hesitation', () => {
+    const d = make();
+    d.onSpeechStarted(0);
+    d.onTranscript('send it to my office', false);
+    d.onSpeechStopped(1000);
+    const complete = d.estimate(1600).probability;
+    d.onSpeechStarted(1900); // "um", dropped by the STT
+    d.onSpeechStopped(2200);
+    expect(d.evidence(2800).noNewWords).toBe(true);
+    expect(d.estimate(2800).probability).toBeLessThan(complete);
+    d.onSpeechStarted(3200); // "actually": a new word
+    d.onTranscript('send it to my office actually', false);
+    d.onSpeechStopped(3500);
+    expect(d.evidence(4100).noNewWords).toBe(false);
   });
 });

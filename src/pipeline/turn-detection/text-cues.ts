@@ -28,7 +28,7 @@ const OPEN_PAIRS = new Set(
 );
 /** Endings that look open word by word but close a sentence ("I think so", "that's all"). */
 const CLOSING_PAIRS = new Set(
-  "think so,hope so,guess so,said so,like that,about that,that's it,that's all,for that,with that,do that,is that,of that,after that,all that,at all,for now,by then,and so".split(
+  "think so,hope so,guess so,said so,like that,about that,that's it,that's all,for that,with that,do that,of that,after that,all that,at all,for now,by then".split(
     ',',
   ),
 );
@@ -45,7 +45,7 @@ const NUMBER_WORDS = new Set([
 ]);
 /** Lead-ins of something dictated: a number, an address, a spelled name. */
 const DICTATION = /\b(number|code|zip|postcode|pin|account|card|phone|digits|spell|extension|id)\b/;
-const QUESTION_START =
+export const QUESTION_START =
   /^(what|which|how|why|where|when|who|can|could|would|will|do|does|is|are|should)\b/;
 
 /** A set from space-separated words. */
@@ -90,40 +90,88 @@ function expectedDigits(text: string): readonly number[] {
   return [6, 8, 10];
 }
 
+/** Why the transcript reads as it does (the evaluation breaks false cut-offs down by it). */
+export type TextCue =
+  | 'empty'
+  | 'filler'
+  | 'closing pair'
+  | 'conjunction'
+  | 'preposition'
+  | 'determiner'
+  | 'open pair'
+  | 'dictation'
+  | 'opener'
+  | 'open list'
+  | 'short answer'
+  | 'question'
+  | 'statement';
+
+/** Completeness of each cue, 0..1 (dictation depends on the digits, see `textCue`). */
+const COMPLETENESS: Record<Exclude<TextCue, 'dictation'>, number> = {
+  empty: 0.5,
+  filler: 0.04,
+  'closing pair': 0.8,
+  conjunction: 0.05,
+  preposition: 0.05,
+  determiner: 0.05,
+  'open pair': 0.1,
+  opener: 0.15,
+  'open list': 0.25,
+  'short answer': 0.8,
+  question: 0.75,
+  statement: 0.7,
+};
+
 export function textCompleteness(raw: string): number {
+  return textCue(raw).completeness;
+}
+
+/** The cue the transcript's ending gives, and how complete it reads, 0..1. */
+export function textCue(raw: string): { cue: TextCue; completeness: number } {
   const text = normalizeText(raw);
+  const cue = (c: Exclude<TextCue, 'dictation'>): { cue: TextCue; completeness: number } => ({
+    cue: c,
+    completeness: COMPLETENESS[c],
+  });
   if (text === '') {
-    return 0.5;
+    return cue('empty');
   }
   const words = text.split(' ');
   const last = words[words.length - 1] ?? '';
   const pair = words.length >= 2 ? `${words[words.length - 2] ?? ''} ${last}` : '';
   if (FILLERS.has(last)) {
-    return 0.04;
+    return cue('filler');
   }
-  if (CLOSING_PAIRS.has(pair)) {
-    return 0.8;
+  if (CLOSING_PAIRS.has(pair) || (pair === 'is that' && QUESTION_START.test(text))) {
+    return cue('closing pair'); // "is that" closes "what is that", not "the problem is that"
   }
-  if (CONJUNCTIONS.has(last) || PREPOSITIONS.has(last) || DETERMINERS.has(last)) {
-    return 0.05;
+  if (CONJUNCTIONS.has(last)) {
+    return cue('conjunction');
+  }
+  if (PREPOSITIONS.has(last)) {
+    return cue('preposition');
+  }
+  if (DETERMINERS.has(last)) {
+    return cue('determiner');
   }
   if (OPEN_PAIRS.has(pair)) {
-    return 0.1;
+    return cue('open pair');
   }
   if (isNumberToken(last) && DICTATION.test(text)) {
     const n = dictatedDigits(words);
     const expected = expectedDigits(text);
-    return expected.includes(n) ? 0.6 : n > Math.max(...expected) ? 0.5 : 0.15;
+    const completeness = expected.includes(n) ? 0.6 : n > Math.max(...expected) ? 0.5 : 0.15;
+    return { cue: 'dictation', completeness };
   }
   if (OPENERS.has(last)) {
-    return words.length === 1 ? 0.45 : 0.15;
+    return words.length === 1 ? { cue: 'opener', completeness: 0.45 } : cue('opener');
   }
   if (LIST_OPENERS.test(text) && !LIST_CLOSERS.test(text)) {
-    return 0.25;
+    return cue('open list');
   }
   if (words.length <= 2) {
-    return 0.8; // "yes", "no thanks", "Boston"
+    return cue('short answer'); // "yes", "no thanks", "Boston"
   }
   // A question or statement that reached a content word: probably complete.
-  return QUESTION_START.test(text) ? 0.75 : 0.7;
+  return QUESTION_START.test(text) ? cue('question') : cue('statement');
 }

@@ -4,6 +4,7 @@ import type { OutputFrame } from '../../frames/frames.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { SessionTransport } from '../ports.js';
 import { FLAG_REPLY_START, encodeFrame } from './wire.js';
+import { holdDelta, releaseDelta, type DeltaHolder } from './delta-coalescer.js';
 import { nowMs } from '../../core/clock.js';
 import { SlowConsumerGuard, type SlowConsumerPolicy } from '../../core/slow-consumer.js';
 
@@ -22,14 +23,21 @@ export const DEFAULT_WS_BACKPRESSURE: WsBackpressurePolicy = {
  * relay_frames_dropped_total{reason="client_slow"}) and the session is closed with
  * 4008 once the backlog passes `closeAboveBytes` or stays high for `maxSlowMs`.
  * Server memory per session is therefore bounded by `closeAboveBytes`.
+ *
+ * `response.text.delta` events of one turn are coalesced: their text is held (at most one
+ * 20 ms tick, see `delta-coalescer.ts`) and sent as one delta, before any other event or
+ * audio frame of the session, so the order of everything the client sees is unchanged and
+ * the deltas still concatenate to the reply text.
  */
-export class WsTransport implements SessionTransport {
+export class WsTransport implements SessionTransport, DeltaHolder {
   readonly kind = 'ws';
   readonly #ws: WebSocket;
   readonly #guard: SlowConsumerGuard;
   readonly #dropped;
   #lastTurn = '';
   #closed = false;
+  #deltaTurn = '';
+  #deltaText = '';
 
   constructor(ws: WebSocket, metrics: Metrics, policy: WsBackpressurePolicy, onSlow: () => void) {
     this.#ws = ws;
@@ -41,6 +49,35 @@ export class WsTransport implements SessionTransport {
     if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) {
       return;
     }
+    if (event.type === 'response.text.delta') {
+      if (this.#deltaText !== '' && this.#deltaTurn === event.turnId) {
+        this.#deltaText += event.text;
+        return;
+      }
+      this.flushDelta();
+      this.#deltaTurn = event.turnId;
+      this.#deltaText = event.text;
+      holdDelta(this);
+      return;
+    }
+    this.flushDelta();
+    this.#sendJson(event);
+  }
+
+  /** Send the text held for `response.text.delta`, if any. */
+  flushDelta(): void {
+    if (this.#deltaText === '') {
+      return;
+    }
+    const text = this.#deltaText;
+    this.#deltaText = '';
+    releaseDelta(this);
+    if (!this.#closed && this.#ws.readyState === this.#ws.OPEN) {
+      this.#sendJson({ type: 'response.text.delta', turnId: this.#deltaTurn, text });
+    }
+  }
+
+  #sendJson(event: ServerEvent): void {
     if (this.#guard.event(this.#ws.bufferedAmount)) {
       this.#ws.send(JSON.stringify(event));
     }
@@ -50,6 +87,7 @@ export class WsTransport implements SessionTransport {
     if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) {
       return;
     }
+    this.flushDelta();
     if (!this.#guard.audio(this.#ws.bufferedAmount, nowMs())) {
       this.#dropped.inc();
       return;
@@ -75,6 +113,7 @@ export class WsTransport implements SessionTransport {
     if (this.#closed) {
       return;
     }
+    this.flushDelta();
     this.#closed = true;
     this.#ws.close(code, reason.slice(0, 120));
   }

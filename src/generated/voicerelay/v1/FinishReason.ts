@@ -5,6 +5,10 @@ export const FinishReason = {
   STOP: 'STOP',
   LENGTH: 'LENGTH',
   CONTENT_FILTER: 'CONTENT_FILTER',
+  /**
+   * The reply ends with tool calls: run them and generate again with their results.
+   */
+  TOOL_CALLS: 'TOOL_CALLS',
 } as const;
 
 export type FinishReason =
@@ -16,5 +20,10 @@ export type FinishReason =
   | 2
   | 'CONTENT_FILTER'
   | 3
+  /**
+   * The reply ends with tool calls: run them and generate again with their results.
+   */
+  | 'TOOL_CALLS'
+  | 4
 
 export type FinishReason__Output = typeof FinishReason[keyof typeof FinishReason]

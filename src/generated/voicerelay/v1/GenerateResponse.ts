@@ -3,6 +3,7 @@
 import type { TextDelta as _voicerelay_v1_TextDelta, TextDelta__Output as _voicerelay_v1_TextDelta__Output } from '../../voicerelay/v1/TextDelta.js';
 import type { Usage as _voicerelay_v1_Usage, Usage__Output as _voicerelay_v1_Usage__Output } from '../../voicerelay/v1/Usage.js';
 import type { FinishReason as _voicerelay_v1_FinishReason, FinishReason__Output as _voicerelay_v1_FinishReason__Output } from '../../voicerelay/v1/FinishReason.js';
+import type { ToolCallDelta as _voicerelay_v1_ToolCallDelta, ToolCallDelta__Output as _voicerelay_v1_ToolCallDelta__Output } from '../../voicerelay/v1/ToolCallDelta.js';
 
 export interface GenerateResponse {
   'requestId'?: (string);
@@ -15,7 +16,8 @@ export interface GenerateResponse {
   'delta'?: (_voicerelay_v1_TextDelta | null);
   'usage'?: (_voicerelay_v1_Usage | null);
   'finish'?: (_voicerelay_v1_FinishReason);
-  'kind'?: "delta"|"usage"|"finish";
+  'toolCall'?: (_voicerelay_v1_ToolCallDelta | null);
+  'kind'?: "delta"|"usage"|"finish"|"toolCall";
 }
 
 export interface GenerateResponse__Output {
@@ -29,5 +31,6 @@ export interface GenerateResponse__Output {
   'delta'?: (_voicerelay_v1_TextDelta__Output | null);
   'usage'?: (_voicerelay_v1_Usage__Output | null);
   'finish'?: (_voicerelay_v1_FinishReason__Output);
-  'kind'?: "delta"|"usage"|"finish";
+  'toolCall'?: (_voicerelay_v1_ToolCallDelta__Output | null);
+  'kind'?: "delta"|"usage"|"finish"|"toolCall";
 }

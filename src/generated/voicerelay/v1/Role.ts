@@ -5,6 +5,10 @@ export const Role = {
   SYSTEM: 'SYSTEM',
   USER: 'USER',
   ASSISTANT: 'ASSISTANT',
+  /**
+   * The result of one tool call (tool_call_id names the call).
+   */
+  TOOL: 'TOOL',
 } as const;
 
 export type Role =
@@ -16,5 +20,10 @@ export type Role =
   | 2
   | 'ASSISTANT'
   | 3
+  /**
+   * The result of one tool call (tool_call_id names the call).
+   */
+  | 'TOOL'
+  | 4
 
 export type Role__Output = typeof Role[keyof typeof Role]

@@ -1,0 +1,91 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RelayClient } from '../client/relay-client.js';
+import { startSimServer, type SimServer } from '../engines/sim/server.js';
+import { startTestRelay, testToken, wsUrl } from '../testing/relay-harness.js';
+import type { Relay } from './relay.js';
+
+/** The dead-air governor: a stalled stage gives filler audio, not silence. */
+let sim: SimServer;
+let relay: Relay;
+let dir: string;
+const fillerSyntheses: string[] = [];
+
+beforeAll(async () => {
+  sim = await startSimServer({
+    // The LLM stalls well past the silence budget before its first token.
+    llm: { ttftMs: 0, interTokenMs: 5, faults: { stallBeforeFirstMs: 1_500 } },
+    tts: { firstAudioMs: 20, msPerChar: 20, chunkMs: 20, realTimeFactor: 0.2 },
+  });
+  sim.tts.events.on('call-started', (e) => {
+    if (e.requestId.includes('.filler')) {
+      fillerSyntheses.push(e.requestId);
+    }
+  });
+  dir = await mkdtemp(join(tmpdir(), 'vr-deadair-'));
+  await writeFile(
+    join(dir, 'stall.yaml'),
+    `name: stall
+stages:
+  stt: { endpoints: [embedded:sim], budgetMs: 3000 }
+  llm: { endpoints: ['${sim.address}'], budgetMs: 10000, onBudgetExceeded: record }
+  tts: { endpoints: ['${sim.address}'], budgetMs: 5000, voice: deadair }
+fillers: { phrases: ['Hmm, one second.'] }
+deadAir: { budgetMs: 300 }
+`,
+  );
+  relay = await startTestRelay({ pipelinesDir: dir });
+});
+
+afterAll(async () => {
+  await relay.close();
+  await sim.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('dead-air governor', () => {
+  it('speaks a cached filler when a stage stalls past the budget and reports dead_air_ms', async () => {
+    const c = await RelayClient.connect({
+      url: wsUrl(relay),
+      pipeline: 'stall',
+      token: await testToken(),
+    });
+    await c.log.waitFor('session.ready');
+    for (const text of ['first question', 'second question']) {
+      let audioBeforeText = 0;
+      const before = c.log.of('response.text.delta').length;
+      c.onAudio = () => {
+        if (c.log.of('response.text.delta').length === before) {
+          audioBeforeText++;
+        }
+      };
+      c.sendEvent({ type: 'input.text', text });
+      const started = await c.log.waitFor(
+        'response.started',
+        (e) => !c.log.of('turn.metrics').some((m) => m.turnId === e.turnId),
+      );
+      const breach = await c.log.waitFor('budget.exceeded', (e) => e.turnId === started.turnId);
+      expect(breach).toMatchObject({ stage: 'dead_air', budgetMs: 300, action: 'filler' });
+      expect(breach.elapsedMs).toBeGreaterThanOrEqual(300);
+      await c.log.waitFor('response.filler', (e) => e.turnId === started.turnId);
+      const metrics = await c.log.waitFor(
+        'turn.metrics',
+        (e) => e.turnId === started.turnId,
+        20_000,
+      );
+      // Filler audio played while the LLM stalled: the caller did not hear only silence.
+      expect(audioBeforeText).toBeGreaterThan(0);
+      expect(metrics.deadAirMs).toBeGreaterThanOrEqual(300);
+      expect(metrics.budgetsExceeded).toEqual([]);
+    }
+    // The second filler came from the cache: one synthesis for two fillers.
+    expect(c.log.of('response.filler').length).toBeGreaterThanOrEqual(2);
+    expect(fillerSyntheses).toHaveLength(1);
+    const text = await relay.metrics.registry.metrics();
+    expect(text).toMatch(/relay_tts_cache_requests_total\{result="hit"\} [1-9]/);
+    expect(text).toMatch(/relay_budget_exceeded_total\{stage="dead_air",action="filler"\} [1-9]/);
+    await c.close();
+  });
+});
