@@ -8,11 +8,9 @@ import type { Ticker } from '../core/ticker.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { EnergyVad, VadEvent } from '../media/vad/energy-vad.js';
 import type { VoiceDetector } from '../media/vad/index.js';
-import { guardStages } from './guard/guard-stages.js';
-import type { AuditLog } from '../audit/audit-log.js';
-import { auditFor, type TurnAudit } from '../audit/turn-audit.js';
+import { gatewayLayer, type AuditLog } from './guard/layer.js';
 import { BudgetWatch } from './budget-watch.js';
-import type { SttStage, StageFactory, TurnStages } from '../stages/stage-ports.js';
+import type { SttStage, StageFactory } from '../stages/stage-ports.js';
 import { TurnRunner } from './turn-runner.js';
 import { AudioDropReporter, energyVadFor, loadModelVad, turnTakingFor } from './session-parts.js';
 import { countTurnOutcome } from './turn-observer.js';
@@ -75,7 +73,7 @@ export class SessionPipeline {
   #lastSpeechEndTsMs: number | null = null;
   /** Set while the STT stream is failing (cleared by the next transcript). */
   #sttDown: RelayError | undefined;
-  #audit: TurnAudit | undefined;
+  readonly #audit: ReturnType<typeof gatewayLayer>['audit'];
 
   constructor(options: SessionPipelineOptions) {
     this.#o = options;
@@ -90,10 +88,12 @@ export class SessionPipeline {
     this.#sttBudget = new BudgetWatch((stage, budgetMs, elapsedMs) =>
       this.#onSttBudget(stage, budgetMs, elapsedMs),
     );
+    const layer = gatewayLayer(config, options.sessionId, deps, deps.stages.turnStages());
+    this.#audit = layer.audit;
     this.#replies = new TurnRunner({
       sessionId: options.sessionId,
       config,
-      stages: guardStages(config, this.#audited(deps.stages.turnStages()), deps.metrics),
+      stages: layer.stages,
       ticker: deps.ticker,
       metrics: deps.metrics,
       logger: deps.logger,
@@ -265,11 +265,6 @@ export class SessionPipeline {
     if (!this.#closed) {
       this.#o.onEvent(ev);
     }
-  }
-
-  #audited(stages: TurnStages): TurnStages {
-    this.#audit = auditFor(this.#o.deps.audit, this.sessionId, this.config);
-    return this.#audit?.stages(stages) ?? stages;
   }
 
   #onVad(ev: VadEvent): void {
