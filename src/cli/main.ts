@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { auditFiles, verifyAudit } from '../audit/verify.js';
 import { runConnect } from './connect.js';
 import { runLocal } from './local.js';
 
@@ -19,6 +20,8 @@ commands:
             --text "SENTENCE"  a typed turn instead of audio (repeat for several)
             --verbose          also print speech events and partial transcripts
             --wav FILE, --out FILE, --pipeline NAME as above
+  audit-verify FILE  check an audit log's hash chain (FILE and its rotations FILE.N, oldest
+            first); exit 1 and the first broken record when it was altered
   With a development relay it prints which engine runs each stage (real or
   simulated) and things to say.
 `;
@@ -78,6 +81,21 @@ async function main(argv: string[]): Promise<number> {
       print: (line) => console.log(line),
     });
     return 0;
+  }
+  if (command === 'audit-verify' && rest[0] !== undefined) {
+    const files = auditFiles(rest[0]);
+    if (files.length === 0) {
+      throw new Error(`${rest[0]}: no such audit log`);
+    }
+    const r = verifyAudit(files);
+    if (r.ok) {
+      console.log(`ok: ${r.records} records in ${r.files.length} file(s)`);
+      return 0;
+    }
+    console.log(
+      `broken: ${r.file} line ${r.line}: ${r.reason} (${r.records} records verified before it)`,
+    );
+    return 1;
   }
   console.error(USAGE);
   return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

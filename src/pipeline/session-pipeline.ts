@@ -8,7 +8,7 @@ import type { Ticker } from '../core/ticker.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { EnergyVad, VadEvent } from '../media/vad/energy-vad.js';
 import type { VoiceDetector } from '../media/vad/index.js';
-import { guardStages } from './guard/guard-stages.js';
+import { gatewayLayer, type AuditLog } from './guard/layer.js';
 import { BudgetWatch } from './budget-watch.js';
 import type { SttStage, StageFactory } from '../stages/stage-ports.js';
 import { TurnRunner } from './turn-runner.js';
@@ -26,6 +26,8 @@ export interface PipelineDeps {
   ticker: Ticker;
   metrics: Metrics;
   logger: Logger;
+  /** The relay's audit log, when it keeps one (README "Audit log"). */
+  audit?: AuditLog | undefined;
 }
 
 export interface SessionPipelineOptions {
@@ -71,6 +73,7 @@ export class SessionPipeline {
   #lastSpeechEndTsMs: number | null = null;
   /** Set while the STT stream is failing (cleared by the next transcript). */
   #sttDown: RelayError | undefined;
+  readonly #audit: ReturnType<typeof gatewayLayer>['audit'];
 
   constructor(options: SessionPipelineOptions) {
     this.#o = options;
@@ -85,10 +88,12 @@ export class SessionPipeline {
     this.#sttBudget = new BudgetWatch((stage, budgetMs, elapsedMs) =>
       this.#onSttBudget(stage, budgetMs, elapsedMs),
     );
+    const layer = gatewayLayer(config, options.sessionId, deps, deps.stages.turnStages());
+    this.#audit = layer.audit;
     this.#replies = new TurnRunner({
       sessionId: options.sessionId,
       config,
-      stages: guardStages(config, deps.stages.turnStages(), deps.metrics),
+      stages: layer.stages,
       ticker: deps.ticker,
       metrics: deps.metrics,
       logger: deps.logger,
@@ -257,6 +262,7 @@ export class SessionPipeline {
   }
 
   #emit(ev: ServerEvent): void {
+    this.#audit?.onEvent(ev);
     if (!this.#closed) {
       this.#o.onEvent(ev);
     }

@@ -82,6 +82,20 @@ export const relayConfigSchema = z.strictObject({
       whenUnavailable: z.enum(['refuse', 'admit']).default('refuse'),
     })
     .prefault({}),
+  /** The tamper-evident audit log of every turn (README "Audit log"); off unless given. */
+  audit: z
+    .strictObject({
+      /** The JSONL file (rotated to `<path>.1`, `.2`, …). */
+      path: z.string().min(1),
+      maxBytes: z
+        .number()
+        .int()
+        .min(4_096)
+        .default(64 * 1024 * 1024),
+      /** Rotated files kept. */
+      keep: z.number().int().min(0).max(1_000).default(5),
+    })
+    .optional(),
   /** The gRPC channels to stage engines: a pool per endpoint, with keepalive. */
   grpc: z
     .strictObject({

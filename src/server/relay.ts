@@ -9,6 +9,7 @@ import { Ticker } from '../core/ticker.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { StageClients } from '../stages/stage-clients.js';
 import { grpcStageFactory } from '../stages/grpc-stage-factory.js';
+import { AuditLog } from '../audit/audit-log.js';
 import { SessionManager } from '../session/session-manager.js';
 import { MemoryStateStore } from '../state/memory-store.js';
 import { RedisStateStore } from '../state/redis-store.js';
@@ -174,6 +175,10 @@ export async function startRelay(
         clients.close();
         ticker.stop();
       });
+      const audit = config.audit === undefined ? undefined : new AuditLog(config.audit);
+      if (audit !== undefined) {
+        cleanups.push(() => audit.close());
+      }
       sessions = new SessionManager({
         nodeId,
         store,
@@ -182,6 +187,7 @@ export async function startRelay(
           ticker,
           metrics,
           logger: logger.child({ module: 'pipeline' }),
+          audit,
         },
         limits: config.limits,
         logger: logger.child({ module: 'session' }),
