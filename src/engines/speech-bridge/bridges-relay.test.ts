@@ -342,7 +342,7 @@ describe('OpenAI-compatible transcription, embedded, through the relay', () => {
     const final = await s.c.log.waitFor('transcript.final', () => true, 10_000);
     expect(final.text).toBe('second try');
     await done(s);
-  });
+  }, 90_000);
 
   it('Deepgram → OpenAI STT failover: a slow Deepgram moves to the OpenAI-compatible server', async () => {
     dgFake.setTranscripts(['first try']);
@@ -356,7 +356,7 @@ describe('OpenAI-compatible transcription, embedded, through the relay', () => {
     const final = await s.c.log.waitFor('transcript.final', () => true, 10_000);
     expect(final.text).toBe('book a table');
     await done(s);
-  });
+  }, 90_000);
 });
 
 describe('Deepgram, embedded, through the relay', () => {
@@ -449,7 +449,7 @@ describe('Cartesia, embedded, through the relay', () => {
     expect(speechFake.requests.length).toBeGreaterThan(speechBefore);
     expect((await cartesiaFake.connections[before]!.closed).byClient).toBe(true);
     await done(s);
-  });
+  }, 90_000);
 });
 
 describe('OpenAI-compatible speech, embedded, through the relay', () => {
@@ -494,7 +494,7 @@ describe('OpenAI-compatible speech, embedded, through the relay', () => {
     expect(cartesiaFake.connections.length).toBeGreaterThan(cartesiaBefore);
     await speechFake.requests[before]!.aborted;
     await done(s);
-  });
+  }, 90_000);
 });
 
 describe('OpenAI-compatible LLM, embedded, through the relay', () => {
