@@ -20,9 +20,11 @@ import { SILENCE_GRID, score, summarize, type OperatingPoint } from './sweep.js'
 import { SYNTH_RATE_HZ, mapLimit, synthesize } from './synth.js';
 
 /** A coarser grid than the bench's, for speed while searching. */
-const FIT_GRID: OperatingPoint[] = [0.5, 0.7, 0.9].flatMap((threshold) =>
+const FIT_GRID: OperatingPoint[] = [0.5, 0.7, 0.8, 0.9, 0.95].flatMap((threshold) =>
   [0, 100, 200, 300, 400, 500, 600, 700, 800, 1000, 1200].flatMap((minDelayMs) =>
-    [1500, 2000, 3000].map((maxDelayMs) => ({ threshold, minDelayMs, maxDelayMs })),
+    [600, 1000, 1500, 2000, 3000]
+      .filter((max) => max > minDelayMs)
+      .map((maxDelayMs) => ({ threshold, minDelayMs, maxDelayMs })),
   ),
 );
 
@@ -132,25 +134,32 @@ async function main(): Promise<void> {
   // (even lines fit, odd lines score, and back): never by the held-out split.
   const folds = [0, 1].map((k) => turns.filter((t) => lineOf(t) % 2 === k));
   let chosen = FEATURE_SETS[0] ?? ALL;
+  let refine = true;
   let bestCv = Infinity;
-  for (const keys of FEATURE_SETS) {
+  for (const [keys, refined] of FEATURE_SETS.flatMap((k) => [
+    [k, false] as const,
+    [k, true] as const,
+  ])) {
     let cv = 0;
     const parts: string[] = [];
     for (const k of [0, 1]) {
       const train = folds[k] ?? [];
       const test = folds[1 - k] ?? [];
-      const w = fit(train, keys, baseline(train));
+      const w = fit(train, keys, baseline(train), refined);
       cv += objective(test, w, baseline(test), (cut, wait) =>
         parts.push(`${(cut * 100).toFixed(1)} % / ${Math.round(wait)} ms`),
       );
     }
-    console.log(`cv ${cv.toFixed(3)} (${parts.join(', ')}): ${keys.join(' ')}`);
+    console.log(
+      `cv ${cv.toFixed(3)} (${parts.join(', ')}): ${refined ? 'refined' : 'logistic'} ${keys.join(' ')}`,
+    );
     if (cv < bestCv) {
       bestCv = cv;
       chosen = keys;
+      refine = refined;
     }
   }
-  const w = fit(turns, chosen, baseline(turns));
+  const w = fit(turns, chosen, baseline(turns), refine);
   objective(turns, w, baseline(turns), (cut, wait) =>
     console.log(
       `tune split, ${turns.length} turns: cut-offs @ 300 ms ${(cut * 100).toFixed(1)} %, ` +
@@ -167,9 +176,6 @@ const ALL = Object.keys(ZERO) as (keyof SemanticWeights)[];
 const FEATURE_SETS: (keyof SemanticWeights)[][] = [
   ALL,
   ALL.filter((k) => !['pitchFall', 'pitchHeight', 'slowdown', 'energyFall'].includes(k)),
-  ALL.filter(
-    (k) => !['pitchFall', 'pitchHeight', 'slowdown', 'energyFall', 'speechLength'].includes(k),
-  ),
 ];
 
 const lineOf = (t: ReplayedTurn): number => Number(/^t(\d+)/.exec(t.id)?.[1] ?? 0);
@@ -188,10 +194,11 @@ function fit(
   turns: ReplayedTurn[],
   keys: readonly (keyof SemanticWeights)[],
   base: Baseline,
+  refine: boolean,
 ): SemanticWeights {
   let w = logistic(turns, keys);
   let best = objective(turns, w, base);
-  for (let pass = 0; pass < 3; pass++) {
+  for (let pass = 0; pass < (refine ? 3 : 0); pass++) {
     let improved = false;
     for (const key of keys) {
       const v0 = w[key];

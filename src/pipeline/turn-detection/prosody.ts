@@ -26,7 +26,8 @@ export interface ProsodyCues {
    */
   aboveFloorSt: number;
   /**
-   * Semitones: the lowest pitch of the last voiced ~150 ms minus the speaker's median level.
+   * Semitones: the lowest pitch of the last five pitched frames (~100 ms) minus the
+   * speaker's median level.
    * A statement ends low (a final fall reaches well under the median); a continuation at a
    * comma or a hesitation stays near it or rises.
    */
@@ -156,7 +157,8 @@ export class ProsodyTracker {
     let lastDbN = 0;
     let st1 = 0; // pitch over the last 150 ms
     let n1 = 0;
-    let min1 = Infinity;
+    let min1 = Infinity; // lowest pitch of the last 5 pitched frames
+    let nMin = 0;
     // Least squares of pitch on time over the last 300 ms of pitched frames.
     let sx = 0;
     let sy = 0;
@@ -196,7 +198,10 @@ export class ProsodyTracker {
       if (back < 150) {
         st1 += st;
         n1++;
+      }
+      if (nMin < 5) {
         min1 = Math.min(min1, st);
+        nMin++;
       }
       if (back < 300) {
         const x = -back / 100;
@@ -215,7 +220,7 @@ export class ProsodyTracker {
       finalPitchSt: n1 > 0 && m > 0 ? last - median : 0,
       pitchSlopeSt: ns >= 4 && den > 0 ? (ns * sxy - sx * sy) / den : 0,
       aboveFloorSt: n1 > 0 && m > 0 ? last - floor : 0,
-      finalMinPitchSt: n1 > 0 && m > 0 ? min1 - median : 0,
+      finalMinPitchSt: nMin > 0 && m > 0 ? min1 - median : 0,
       finalEnergyDb: lastDbN > 0 ? lastDb / lastDbN - meanDb : 0,
       rateRatio: rateAll > 0 && recentVoicedMs >= 300 ? rateRecent / rateAll : 1,
       voicedFrames: this.#voiced,

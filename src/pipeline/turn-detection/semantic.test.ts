@@ -75,6 +75,9 @@ describe('prosody', () => {
     expect(fall.voicedFrames).toBe(60);
     // A statement ends at the bottom of the speaker's range; a rise ends well above it.
     expect(rise.aboveFloorSt).toBeGreaterThan(fall.aboveFloorSt + 3);
+    // The final low: well under the speaker's median after a fall, above it after a rise.
+    expect(fall.finalMinPitchSt).toBeLessThan(-2);
+    expect(rise.finalMinPitchSt).toBeGreaterThan(fall.finalMinPitchSt + 4);
   });
 });
 
@@ -85,6 +88,23 @@ describe('SemanticDetector', () => {
       threshold: 0.7,
       sampleRateHz: RATE,
     });
+
+  it('trusts the transcript once words arrive after speech end, before the STT lag', () => {
+    const d = make();
+    d.onSpeechStarted(0);
+    d.onTranscript('I would like a coffee', false);
+    d.onSpeechStopped(1000);
+    expect(d.evidence(1100).provisional).toBe(true);
+    d.onTranscript('I would like a coffee please', false);
+    expect(d.evidence(1150).provisional).toBe(false);
+    d.reset();
+    d.onSpeechStarted(2000);
+    d.onTranscript('yes', false);
+    d.onSpeechStopped(2400);
+    // No new words: provisional until the lag (500 ms by default) has passed.
+    expect(d.evidence(2800).provisional).toBe(true);
+    expect(d.evidence(2900).provisional).toBe(false);
+  });
 
   it('waits longer after "and" than after a finished sentence', () => {
     const d = make();

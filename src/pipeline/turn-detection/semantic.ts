@@ -68,18 +68,18 @@ export interface SemanticEvidence {
 }
 
 export const DEFAULT_SEMANTIC_WEIGHTS: SemanticWeights = {
-  bias: -2.1,
-  text: 1.95,
-  pitchFall: -0.86,
-  pitchSlope: 0.22,
-  pitchHeight: -1.2,
-  energyFall: 0,
-  pitchMin: 0.99,
-  questionEnergy: 0.44,
-  speechLength: 0.55,
-  slowdown: -1.5,
-  textProvisional: 0.24,
-  noNewWords: -0.54,
+  bias: -0.97,
+  text: 1.08,
+  pitchFall: -0.98,
+  pitchSlope: 0.05,
+  pitchHeight: -1.24,
+  energyFall: -0.02,
+  pitchMin: 1.21,
+  questionEnergy: 0.36,
+  speechLength: 0.48,
+  slowdown: -0.48,
+  textProvisional: 0.26,
+  noNewWords: -0.28,
 };
 
 export interface SemanticOptions {
