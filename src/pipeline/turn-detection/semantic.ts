@@ -32,7 +32,7 @@ export interface SemanticWeights {
   slowdown: number;
   /**
    * Times the text's logit while the transcript may still miss the last words (within
-   * `sttLagMs` of speech end): the STT has not caught up with what was just said.
+   * `sttLagMs` of speech end, no new words since): the STT has not caught up with what was just said.
    */
   textProvisional: number;
   /**
@@ -47,7 +47,7 @@ export interface SemanticEvidence {
   speaking: boolean;
   /** Logit of the transcript's completeness (0 when text is not read). */
   text: number;
-  /** Within `sttLagMs` of speech end: the transcript may miss the last words. */
+  /** Within `sttLagMs` of speech end and no new words since: the transcript may miss the last words. */
   provisional: boolean;
   /** The last stretch of speech was short and brought no new word (see `noNewWords`). */
   noNewWords: boolean;
