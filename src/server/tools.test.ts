@@ -141,13 +141,16 @@ describe('client tools over protocol v1', () => {
     }, 1500);
     const done = await c.log.waitFor('response.done', (e) => e.turnId === call.turnId, 20_000);
     expect(done.text).toBe('Result: {"slots":["19:00"]}.');
+    // The caller heard the filler, then the answer: both are the turn's heard text.
+    expect(done.heardText).toBe('One moment please. Result: {"slots":["19:00"]}.');
     const metrics = await c.log.waitFor('turn.metrics', (e) => e.turnId === call.turnId);
     expect(metrics.toolCalls).toBe(1);
     expect(metrics.toolMs).toBeGreaterThan(0);
     const types = c.log.events.map((e) => e.type);
     expect(types.indexOf('response.filler')).toBeLessThan(types.indexOf('response.text.delta'));
 
-    // The next request carries the exact exchange: user, call, result, answer.
+    // The next request carries the exact exchange: user, call (with the filler heard
+    // while it ran), result, answer.
     c.sendEvent({ type: 'input.text', text: 'thanks' });
     await c.log.waitFor('response.function_call', (e) => e.turnId !== call.turnId);
     const req = sim.llm.requests.all.filter((r) => r.sessionId === metrics.turnId.split('.t')[0]);
@@ -156,7 +159,7 @@ describe('client tools over protocol v1', () => {
     const convo = last?.messages.filter((m) => m.role !== 'SYSTEM');
     expect(convo?.map((m) => [m.role, m.content, m.toolCallId])).toEqual([
       ['USER', 'any table on friday?', ''],
-      ['ASSISTANT', '', ''],
+      ['ASSISTANT', 'One moment please.', ''],
       ['TOOL', '{"slots":["19:00"]}', call.callId],
       ['ASSISTANT', 'Result: {"slots":["19:00"]}.', ''],
       ['USER', 'thanks', ''],
