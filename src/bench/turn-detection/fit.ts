@@ -1,9 +1,11 @@
 /**
  * Fits the embedded semantic detector's weights on the tuning split only (the held-out
  * split is never synthesized here): replays the tuning turns once, recording the detector's
- * evidence at every tick of every pause, then searches the weights coordinate by coordinate
- * to minimize false cut-offs at a 300 ms budget plus the wait at 5 % cut-offs, each relative
- * to the silence baseline. Prints the weights to paste into DEFAULT_SEMANTIC_WEIGHTS.
+ * evidence at every tick of every pause, fits a logistic regression of "this pause ends the
+ * turn" on it, and optionally refines each weight against the bench's objective (false
+ * cut-offs at a 300 ms budget plus the wait at 5 % cut-offs, each relative to the silence
+ * baseline). Which evidence to use and whether to refine is chosen by two-fold
+ * cross-validation over the tuning lines. Prints the weights for DEFAULT_SEMANTIC_WEIGHTS.
  *
  *   npx tsx src/bench/turn-detection/fit.ts [seed] [variants]
  */

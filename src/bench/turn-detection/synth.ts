@@ -23,6 +23,8 @@ export function synthesize(
     const sox = spawn(
       'sox',
       [
+        // Repeatable: sox seeds its dither from the clock otherwise, and the set would vary.
+        '-R',
         '-t',
         'wav',
         '-',

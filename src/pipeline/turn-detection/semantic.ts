@@ -73,7 +73,7 @@ export const DEFAULT_SEMANTIC_WEIGHTS: SemanticWeights = {
   pitchFall: -0.98,
   pitchSlope: 0.05,
   pitchHeight: -1.24,
-  energyFall: -0.02,
+  energyFall: -0.03,
   pitchMin: 1.21,
   questionEnergy: 0.36,
   speechLength: 0.48,
