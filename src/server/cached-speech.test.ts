@@ -112,5 +112,6 @@ describe('TTS cache alignment', () => {
     expect(hitHeard).toBe(liveHeard);
     const metrics = await relay.metrics.registry.metrics();
     expect(metrics).toMatch(/relay_tts_cache_requests_total\{result="hit"\} [1-9]/);
+    expect(metrics).toMatch(/relay_tts_cache_requests_total\{result="miss"\} [1-9]/);
   });
 });
