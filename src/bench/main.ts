@@ -15,6 +15,7 @@ import { benchUplink } from './uplink.js';
 import { benchSoak } from './uplink-soak.js';
 import { benchImpaired } from './uplink-impaired.js';
 import { benchWorkers } from './uplink-workers.js';
+import { benchRssLoad } from './rss-load.js';
 import { startUplinkEnv } from './uplink-env.js';
 import { benchTurnDetection } from './turn-detection/index.js';
 
@@ -43,6 +44,7 @@ const PLANS = {
     },
     impaired: { streams: 2, seconds: 3 },
     soak: { streams: 20, seconds: 20 },
+    rss: { streams: 10, peaks: 1, warmupMs: 500, measureMs: 1500, idleMs: 1000 },
   },
   full: {
     rounds: 5,
@@ -67,6 +69,7 @@ const PLANS = {
     },
     impaired: { streams: 20, seconds: 12 },
     soak: { streams: 150, seconds: 300 },
+    rss: { streams: 150, peaks: 2, warmupMs: 2000, measureMs: 10_000, idleMs: 5000 },
   },
 };
 
@@ -86,7 +89,7 @@ const SECTIONS = [
   'jitter',
   'turn-detection',
 ];
-const EXTRA_SECTIONS = ['soak', 'providers', 'workers'];
+const EXTRA_SECTIONS = ['soak', 'providers', 'workers', 'rss'];
 
 /**
  * npm run bench [-- --smoke] [--out DIR] [--only uplink,frame,capacity,…]: runs the benchmarks,
@@ -160,7 +163,10 @@ async function main(): Promise<void> {
     rounds: plan.rounds,
   };
 
-  if (['uplink', 'impaired', 'soak', 'workers'].some((s) => only.has(s))) {
+  if (sizes !== undefined) {
+    plan.rss.streams = sizes[0] ?? plan.rss.streams;
+  }
+  if (['uplink', 'impaired', 'soak', 'workers', 'rss'].some((s) => only.has(s))) {
     const profileDir = values['profile-relay'];
     const forwarderProfileDir = values['profile-forwarder'];
     const uplinkEnv = await startUplinkEnv({
@@ -194,6 +200,10 @@ async function main(): Promise<void> {
       if (only.has('workers')) {
         log('workers: the uplink load on one relay process and on N workers (interleaved rounds)');
         results.workers = await benchWorkers(uplinkEnv, plan.uplink, log);
+      }
+      if (only.has('rss')) {
+        log('rss: does the relay RSS follow the load (speech-like peaks, idle after each)');
+        results.rssLoad = await benchRssLoad(uplinkEnv, plan.rss, log);
       }
       if (only.has('soak')) {
         log(`soak: ${plan.soak.streams} speech-like streams for ${plan.soak.seconds} s`);

@@ -50,6 +50,10 @@ export interface UplinkEnv {
   forwarderTarget: Target;
   /** With `relayWorkers`: the same relay run as a cluster of that many workers. */
   cluster?: { workers: number; child: BenchChild<RelayChildInfo>; target: Target };
+  /** A fresh relay process on the same pipeline (caller stops it) and its target. */
+  spawnRelay(
+    env?: Readonly<Record<string, string>>,
+  ): Promise<{ child: BenchChild<RelayChildInfo>; target: Target }>;
   close(): Promise<void>;
 }
 
@@ -91,13 +95,14 @@ export async function startUplinkEnv(o: UplinkEnvOptions = {}): Promise<UplinkEn
       join(pipelines, 'speech.yaml'),
       speechPipeline(sink.address, engines, o.sttBudgetAction ?? 'cancel'),
     );
+    const relayConfig: RelayChildConfig = {
+      pipelinesDir: pipelines,
+      jwtSecret: TEST_JWT_SECRET,
+      adminKey: TEST_ADMIN_KEY,
+    };
     const relay = await spawnBenchChild<RelayChildInfo>(
       here('./relay-child.ts'),
-      {
-        pipelinesDir: pipelines,
-        jwtSecret: TEST_JWT_SECRET,
-        adminKey: TEST_ADMIN_KEY,
-      } satisfies RelayChildConfig,
+      relayConfig,
       o.relayNodeArgs,
     );
     cleanups.push(() => relay.stop());
@@ -136,6 +141,16 @@ export async function startUplinkEnv(o: UplinkEnvOptions = {}): Promise<UplinkEn
         headers: { authorization: `Bearer ${token}` },
       },
       forwarderTarget: { url: `ws://${forwarder.info.address}/`, headers: {} },
+      spawnRelay: async (env = {}) => {
+        const child = await spawnBenchChild<RelayChildInfo>(
+          here('./relay-child.ts'),
+          relayConfig,
+          [],
+          env,
+        );
+        const url = `ws://${child.info.mediaAddress}/v1/sessions?pipeline=speech`;
+        return { child, target: { url, headers } };
+      },
       close: closeAll,
     };
   } catch (err) {
