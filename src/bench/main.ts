@@ -11,7 +11,8 @@ import { benchPipelineCost } from './pipeline-cost.js';
 import { benchProviders } from './providers.js';
 import { markdown, type BenchResults } from './report.js';
 import { startBenchEnv } from './setup.js';
-import { benchSoak, benchUplink } from './uplink.js';
+import { benchUplink } from './uplink.js';
+import { benchSoak } from './uplink-soak.js';
 import { benchImpaired } from './uplink-impaired.js';
 import { benchWorkers } from './uplink-workers.js';
 import { benchRssLoad } from './rss-load.js';
@@ -94,7 +95,8 @@ const EXTRA_SECTIONS = ['soak', 'providers', 'workers', 'rss'];
  * npm run bench [-- --smoke] [--out DIR] [--only uplink,frame,capacity,…]: runs the benchmarks,
  * prints a Markdown table and writes bench.json + bench.md to DIR (bench-results/).
  * `--only soak` (or `npm run soak`) runs the 5-minute soak; `--profile-relay DIR` writes a
- * V8 CPU profile of the uplink relay process to DIR; `--streams 200[,300]`, `--rounds N`
+ * V8 CPU profile of the uplink relay process to DIR (`--profile-forwarder DIR`: of the
+ * bare forwarder); `--streams 200[,300]`, `--rounds N`
  * and `--seconds S` override the uplink sizes, rounds and window (and the soak's streams
  * and length; `--streams` and `--rounds` also size `rss` and first-audio). `--only workers [--relay-workers N]` runs the uplink load on one relay
  * process and on N workers (default 2) for the all-cores capacity ratio. Progress goes to stderr.
@@ -107,10 +109,11 @@ async function main(): Promise<void> {
       out: { type: 'string', default: 'bench-results' },
       only: { type: 'string' },
       'profile-relay': { type: 'string' },
+      'profile-forwarder': { type: 'string' },
       streams: { type: 'string' },
       rounds: { type: 'string' },
       seconds: { type: 'string' },
-      'split-stages': { type: 'boolean', default: false },
+      'shared-engine': { type: 'boolean', default: false },
       'stt-budget': { type: 'string', default: 'cancel' },
       'engine-window-kb': { type: 'string' },
       'relay-workers': { type: 'string', default: '2' },
@@ -148,6 +151,9 @@ async function main(): Promise<void> {
     plan.uplink.measureMs = seconds * 1000;
     plan.soak.seconds = seconds;
   }
+  if (!['cancel', 'record'].includes(values['stt-budget'])) {
+    throw new Error(`--stt-budget must be cancel or record, got "${values['stt-budget']}"`);
+  }
   const log = (line: string): void => console.error(line);
   const started = Date.now();
   const results: BenchResults = {
@@ -164,10 +170,21 @@ async function main(): Promise<void> {
   }
   if (['uplink', 'impaired', 'soak', 'workers', 'rss'].some((s) => only.has(s))) {
     const profileDir = values['profile-relay'];
+    const forwarderProfileDir = values['profile-forwarder'];
     const uplinkEnv = await startUplinkEnv({
       ...(profileDir === undefined
         ? {}
         : { relayNodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] }),
+      ...(forwarderProfileDir === undefined
+        ? {}
+        : { forwarderNodeArgs: ['--cpu-prof', '--cpu-prof-dir', forwarderProfileDir] }),
+      splitStages: !values['shared-engine'],
+      sttBudgetAction: values['stt-budget'] === 'record' ? 'record' : 'cancel',
+      ...(values['engine-window-kb'] === undefined
+        ? {}
+        : {
+            engineWindowBytes: (num(values['engine-window-kb'], 'engine-window-kb') ?? 64) * 1024,
+          }),
       ...(only.has('workers')
         ? { relayWorkers: num(values['relay-workers'], 'relay-workers') ?? 2 }
         : {}),

@@ -16,7 +16,8 @@ import type { PipelineCostResult } from './pipeline-cost.js';
 import type { ProvidersResult } from './providers.js';
 import type { ArmSummary } from './rounds.js';
 import { fmt, fmtSpread } from './stats.js';
-import type { SoakResult, UplinkResult } from './uplink.js';
+import type { UplinkResult } from './uplink.js';
+import type { SoakResult } from './uplink-soak.js';
 import type { ImpairedRow } from './uplink-impaired.js';
 import { impairedMarkdown, soakMarkdown, uplinkMarkdown } from './uplink-report.js';
 

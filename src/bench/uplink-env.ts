@@ -60,6 +60,8 @@ export interface UplinkEnv {
 export interface UplinkEnvOptions {
   /** Extra node flags for the relay process (e.g. --cpu-prof). */
   relayNodeArgs?: readonly string[];
+  /** Extra node flags for the forwarder process (e.g. --cpu-prof, to compare profiles). */
+  forwarderNodeArgs?: readonly string[];
   /** LLM and TTS on a second sim engine process (STT alone on the counting one). */
   splitStages?: boolean;
   /** The relay's STT onBudgetExceeded (default cancel: restart the stream). */
@@ -104,12 +106,16 @@ export async function startUplinkEnv(o: UplinkEnvOptions = {}): Promise<UplinkEn
       o.relayNodeArgs,
     );
     cleanups.push(() => relay.stop());
-    const forwarder = await spawnBenchChild<{ address: string }>(here('./forwarder-child.ts'), {
-      sttAddress: sink.address,
-      maxPendingFrames: MAX_PENDING_FRAMES,
-      sampleRateHz: 16_000,
-      silenceMs: SPEECH_SILENCE_MS,
-    } satisfies ForwarderChildConfig);
+    const forwarder = await spawnBenchChild<{ address: string }>(
+      here('./forwarder-child.ts'),
+      {
+        sttAddress: sink.address,
+        maxPendingFrames: MAX_PENDING_FRAMES,
+        sampleRateHz: 16_000,
+        silenceMs: SPEECH_SILENCE_MS,
+      } satisfies ForwarderChildConfig,
+      o.forwarderNodeArgs,
+    );
     cleanups.push(() => forwarder.stop());
     const token = await testToken({ expiresInSec: 4 * 3600, pipelines: '*' });
     const headers = { authorization: `Bearer ${token}` };
