@@ -257,6 +257,19 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
       labelNames: ['kind'] as const,
       registers: r,
     }),
+    // ---- tenant quotas (issue 20) ----
+    quotaUsage: new Counter({
+      name: 'relay_quota_usage_total',
+      help: 'Usage counted against tenant quotas, by tenant and resource (llm_tokens, tts_chars, stt_seconds)',
+      labelNames: ['tenant', 'resource'] as const,
+      registers: r,
+    }),
+    quotaRefusals: new Counter({
+      name: 'relay_quota_refusals_total',
+      help: 'Turns refused or sessions ended at a tenant quota, by tenant, resource and action',
+      labelNames: ['tenant', 'resource', 'action'] as const,
+      registers: r,
+    }),
   };
 }
 
