@@ -28,7 +28,7 @@ import {
   callScenario,
   clientToken,
   env,
-  leadMsFor,
+  arrive,
   PIPELINE,
   RELAY_URL,
   websockets,
@@ -104,8 +104,10 @@ if (EXPECT_WORDS > 0 && IMPAIR !== 'loss1') {
   thresholds.transcript_words_ok = [`rate>=${env('TRANSCRIPT_OK_RATE', '0.99')}`];
 }
 
+const CALLS = callScenario('10');
+
 export const options = {
-  scenarios: { calls: callScenario('10') },
+  scenarios: { calls: CALLS },
   thresholds,
   summaryTrendStats: SUMMARY_TREND_STATS,
 };
@@ -116,11 +118,11 @@ export function setup() {
 
 /** @param {{ token: string }} data */
 export default function (data) {
+  arrive(__VU, __ITER, CALLS.vus);
   const call = createCall({
     sampleRateHz: SAMPLE_RATE,
     speech: SPEECH,
     turns: TURNS,
-    leadMs: leadMsFor(__VU),
     playbackMarks: true,
     ...(BARGE_IN_MS === null
       ? {}

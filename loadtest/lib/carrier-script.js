@@ -9,10 +9,10 @@ import { CARRIERS, createCarrierCall, encodeSpeech, useBase64Encoder } from './c
 import { createImpairment } from './impair.js';
 import {
   arrayBufferMode,
+  arrive,
   callScenario,
   clientToken,
   env,
-  leadMsFor,
   RELAY_URL,
   websockets,
 } from './k6-env.js';
@@ -69,8 +69,9 @@ export function carrierScript(defaultCarrier) {
     thresholds.turns_interrupted = ['count>0'];
   }
 
+  const calls = callScenario('5');
   const options = {
-    scenarios: { calls: callScenario('5') },
+    scenarios: { calls },
     thresholds,
     summaryTrendStats: SUMMARY_TREND_STATS,
   };
@@ -110,6 +111,7 @@ export function carrierScript(defaultCarrier) {
 
   /** @param {{ token: string }} data */
   function run(data) {
+    arrive(__VU, __ITER, calls.vus);
     const id = `${__VU}x${__ITER}x${Date.now()}`;
     let counter = 0;
     const call = createCarrierCall({
@@ -117,7 +119,6 @@ export function carrierScript(defaultCarrier) {
       ctx: { callId: id, streamId: `MZ${id}`, token: data.token, next: () => ++counter },
       speech: SPEECH,
       turns: TURNS,
-      leadMs: leadMsFor(__VU),
       bargeInMs: BARGE_IN_MS,
     });
     /** @type {ReturnType<typeof createImpairment<{ bytes: Uint8Array, index: number, tsMs: number, seq: number }>>} */

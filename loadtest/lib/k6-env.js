@@ -1,6 +1,7 @@
 // What every k6 script here shares: the WebSocket module of this k6 version, the
 // environment, and how a client token is obtained. k6 >= 1.3. k6 only (imports k6/http).
 import http from 'k6/http';
+import { sleep } from 'k6';
 
 /**
  * `k6/websockets` (v1.6+), else `k6/experimental/websockets` (same API; deprecated from
@@ -67,6 +68,19 @@ export function clientToken() {
 }
 
 /**
+ * Wait for this VU's arrival (arrivalMsFor) before its first call.
+ * @param {number} vu
+ * @param {number} iteration
+ * @param {number} vus the scenario's VUs
+ */
+export function arrive(vu, iteration, vus) {
+  const ms = arrivalMsFor(vu, iteration, vus);
+  if (ms > 0) {
+    sleep(ms / 1000);
+  }
+}
+
+/**
  * Set binaryType where this k6 version allows it (read-only on v0.50 and earlier).
  * @param {import('k6/websockets').WebSocket} socket
  */
@@ -96,13 +110,22 @@ export function callScenario(defaultVus) {
       };
 }
 
+/** Milliseconds between two callers' arrivals by default (about 33 new calls per second). */
+export const ARRIVAL_GAP_MS = 30;
+
 /**
- * Silence before a VU's first turn: 200 ms plus this VU's share of START_SPREAD_MS (0 by
- * default: every VU speaks at once). Real callers do not speak in lockstep; a spread keeps
- * all calls open together while their turns fall at different moments.
+ * When this VU's caller dials, in ms after the scenario starts: callers arrive one after
+ * another over START_SPREAD_MS (default VUS × ARRIVAL_GAP_MS), VU 1 first, evenly spaced,
+ * like k6's ramping executors; 0 = every caller at once (lockstep: one burst of upgrades
+ * and every first turn at the same moment). Only the first call of a VU waits.
  * @param {number} vu
+ * @param {number} iteration
+ * @param {number} vus the scenario's VUs
  */
-export function leadMsFor(vu) {
-  const spread = Number(env('START_SPREAD_MS', '0'));
-  return 200 + Math.floor((((vu * 7919) % 997) / 997) * spread);
+export function arrivalMsFor(vu, iteration, vus) {
+  if (iteration > 0) {
+    return 0;
+  }
+  const spread = Number(env('START_SPREAD_MS', String(vus * ARRIVAL_GAP_MS)));
+  return vus > 1 ? Math.floor(((vu - 1) / vus) * spread) : 0;
 }

@@ -251,7 +251,10 @@ export function summaryReport(name) {
     /** @type {Record<string, string>} */
     const out = { stdout: textReport(name, data) };
     if (prefix !== 'none') {
-      out[`${prefix}.json`] = JSON.stringify({ script: name, settings, ...data }, null, 2);
+      // Everything k6 passes but setup()'s return value, which holds the client token.
+      const { setup_data: _token, ...summary } =
+        /** @type {SummaryData & { setup_data?: unknown }} */ (data);
+      out[`${prefix}.json`] = JSON.stringify({ script: name, settings, ...summary }, null, 2);
       out[`${prefix}.html`] = htmlReport(name, data, settings);
     }
     return out;

@@ -123,12 +123,22 @@ async function startBridge(
   }
 }
 
-/** Start every embedded engine the pipelines reference, each on its own loopback port. */
+/** Embedded engines another process serves: `embedded:NAME` endpoints dial these targets. */
+export interface ExternalEngines {
+  /** The simulated engines (`npm run engine -- sim`), `host:port`. */
+  sim?: string;
+}
+
+/**
+ * Start every embedded engine the pipelines reference, each on its own loopback port,
+ * except those `external` names: their endpoints dial the given target instead.
+ */
 export async function startEmbeddedEngines(
   pipelines: readonly PipelineConfig[],
   logger: Logger,
   availability: EngineAvailability = detectEngines(),
   env: NodeJS.ProcessEnv = process.env,
+  external: ExternalEngines = {},
 ): Promise<EmbeddedEngines> {
   const auto = autoEngines(availability);
   const used = referencedEngines(pipelines, auto);
@@ -137,7 +147,9 @@ export async function startEmbeddedEngines(
   const unavailable: EmbeddedEngine[] = [];
   let sim: SimServer | undefined;
   try {
-    if (used.has('sim')) {
+    if (used.has('sim') && external.sim !== undefined) {
+      targets.sim = external.sim;
+    } else if (used.has('sim')) {
       sim = await startSimServer({ host: '127.0.0.1', port: 0 });
       targets.sim = sim.address;
       const s = sim;

@@ -140,6 +140,15 @@ export const relayConfigSchema = z.strictObject({
   workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
   /** Tenant quotas: LLM tokens, TTS characters, STT seconds per minute/day (README "Quotas"). */
   quotas: quotasConfigSchema.optional(),
+  /**
+   * `host:port` of simulated engines run by another process (`npm run engine -- sim`):
+   * `embedded:sim` endpoints dial it and the relay does not run the sim engines itself
+   * (load tests: the engines' work stays off the relay's event loop).
+   */
+  simEngine: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:.]+\]|[\w.-]+):\d{1,5}$/, 'expected host:port of a running sim engine')
+    .optional(),
 });
 
 export type RelayConfig = z.infer<typeof relayConfigSchema>;
@@ -164,6 +173,7 @@ const ENV: Record<string, (v: string, into: Record<string, unknown>) => void> = 
   VOICE_RELAY_DEV_TOKENS: (v, o) => (o['devTokens'] = v === '1' || v === 'true'),
   VOICE_RELAY_ALLOWED_ORIGINS: (v, o) => (o['allowedOrigins'] = splitList(v)),
   VOICE_RELAY_WORKERS: (v, o) => (o['workers'] = workersValue(v)),
+  VOICE_RELAY_SIM_ENGINE: (v, o) => (o['simEngine'] = v),
 };
 
 function workersValue(v: string): number | string {

@@ -46,7 +46,8 @@ Options                  field / environment                              defaul
 
 File/environment only: apiKeyPepper / VOICE_RELAY_API_KEY_PEPPER,
 allowedOrigins / VOICE_RELAY_ALLOWED_ORIGINS, limits.*, grpc.*, webrtc.*,
-telephony.*, heartbeatMs, drainGraceMs. An example production config: src/config/relay.example.yaml.
+telephony.*, heartbeatMs, drainGraceMs, simEngine / VOICE_RELAY_SIM_ENGINE (host:port of
+sim engines run by another process, for embedded:sim endpoints). An example production config: src/config/relay.example.yaml.
 Logs are human-readable on a terminal and JSON lines otherwise.
 `;
 }

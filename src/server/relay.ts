@@ -147,7 +147,13 @@ export async function startRelay(
     let media: MediaServer | undefined;
     let mediaAddress: string | undefined;
     if (config.role !== 'gateway' && part !== 'primary') {
-      engines = await startEmbeddedEngines(pipelines.list(), logger, extras.engineAvailability);
+      engines = await startEmbeddedEngines(
+        pipelines.list(),
+        logger,
+        extras.engineAvailability,
+        process.env,
+        config.simEngine === undefined ? {} : { sim: config.simEngine },
+      );
       const running = engines;
       cleanups.push(() => running.close());
       logger.info(
