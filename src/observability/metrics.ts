@@ -192,8 +192,8 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
     }),
     stageHedges: new Counter({
       name: 'relay_stage_hedges_total',
-      help: 'Hedged stage calls, by result (started, won by the hedge, lost by the hedge)',
-      labelNames: ['stage', 'result'] as const,
+      help: 'Hedged stage calls, by result (started, won by the hedge, lost by the hedge) and endpoint (the hedge started on; the winner)',
+      labelNames: ['stage', 'result', 'endpoint'] as const,
       registers: r,
     }),
     endpointEjections: new Counter({

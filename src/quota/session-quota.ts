@@ -96,6 +96,7 @@ export class SessionQuota {
         handlers.onEvent(ev);
       },
       onDone: (err) => handlers.onDone(err),
+      onServedBy: (endpoint) => handlers.onServedBy?.(endpoint),
     };
     if (req.turnId === this.#checkedTurn) {
       // A retry, hedge or tool round of a turn that was let through: never cut.
