@@ -4,7 +4,7 @@
 //   0  core, errors, frames, generated        clock, queues, seq math, the relay's own frames/events, proto types
 //   1  media, grpc, config, observability, auth, state
 //   2  stages, engines                        stage clients and the interfaces they implement; stage servers
-//   3  pipeline                               session orchestration, turns, budgets
+//   3  pipeline, quota                        session orchestration, turns, budgets; tenant quotas
 //   4  transports, client                     ws / webrtc / telephony ingress behind the ports
 //                                             in transports/ports.ts; the client SDK
 //   5  session                                sessions and the one admission gate (implements the ports)
@@ -22,7 +22,7 @@ const LAYERS = [
   ['core', 'errors', 'frames', 'generated'],
   ['media', 'grpc', 'config', 'observability', 'auth', 'state'],
   ['stages', 'engines'],
-  ['pipeline'],
+  ['pipeline', 'quota'],
   ['transports', 'client'],
   ['session'],
   ['server', 'gateway'],

@@ -83,6 +83,13 @@ export const ERROR_CODES = {
     grpc: GrpcStatus.PERMISSION_DENIED,
     retryable: false,
   },
+  /** A tenant quota (LLM tokens, TTS characters, STT seconds) is used up for its window. */
+  RELAY_ERR_QUOTA_EXCEEDED: {
+    http: 429,
+    ws: 4029,
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    retryable: false,
+  },
   RELAY_ERR_CLOSED: { http: 410, ws: 1000, grpc: GrpcStatus.CANCELLED, retryable: false },
   RELAY_ERR_INTERNAL: { http: 500, ws: 1011, grpc: GrpcStatus.INTERNAL, retryable: false },
 } as const satisfies Record<

@@ -43,6 +43,9 @@ export interface TurnMetrics {
   deadAirMs: number;
   /** How the turn detector ended the user's turn (absent for typed turns). */
   endOfTurn?: EndOfTurnMetrics;
+  /** The endpoints whose answers the turn used (a pool's retry or winning hedge included). */
+  llmEndpoint?: string;
+  ttsEndpoint?: string;
 }
 
 export interface EndOfTurnMetrics {

@@ -7,6 +7,7 @@ import { keyRoutes } from './routes/keys.js';
 import { pipelineRoutes } from './routes/pipelines.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { usageRoutes } from './routes/usage.js';
 import { addSharedSchemas } from './schemas.js';
 import type { GatewayDeps } from './types.js';
 
@@ -137,6 +138,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     sessionRoutes(admin, { store: deps.store, log });
     pipelineRoutes(admin, { pipelines: deps.pipelines, log });
     keyRoutes(admin, { store: deps.store, log, pepper: deps.apiKeyPepper });
+    usageRoutes(admin, { store: deps.store, quotas: deps.quotas });
     done();
   });
 

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../auth/index.js';
 import type { PipelineRegistry } from '../config/pipeline-registry.js';
+import type { QuotasConfig } from '../config/quota-schema.js';
 import type { StateStore } from '../state/index.js';
 
 /** Dev-mode token minting: `POST /v1/tokens/dev`, no credentials (see README.md). */
@@ -61,4 +62,6 @@ export interface GatewayDeps {
   devTokenRatePerMin?: number;
   /** Passed to fastify (`request.ip` from X-Forwarded-For); default false. */
   trustProxy?: boolean | string | string[];
+  /** Tenant quotas, for `GET /v1/tenants/:tenant/usage` (absent: every tenant unlimited). */
+  quotas?: QuotasConfig;
 }

@@ -192,8 +192,8 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
     }),
     stageHedges: new Counter({
       name: 'relay_stage_hedges_total',
-      help: 'Hedged stage calls, by result (started, won by the hedge, lost by the hedge)',
-      labelNames: ['stage', 'result'] as const,
+      help: 'Hedged stage calls, by result (started, won by the hedge, lost by the hedge) and endpoint (the hedge started on; the winner)',
+      labelNames: ['stage', 'result', 'endpoint'] as const,
       registers: r,
     }),
     endpointEjections: new Counter({
@@ -255,6 +255,19 @@ export function createMetrics(registry: Registry = new Registry(), withDefaults 
       name: 'relay_echo_transcripts_dropped_total',
       help: "Transcripts dropped as echo of the agent's own voice, by kind (partial, final)",
       labelNames: ['kind'] as const,
+      registers: r,
+    }),
+    // ---- tenant quotas (issue 20) ----
+    quotaUsage: new Counter({
+      name: 'relay_quota_usage_total',
+      help: 'Usage counted against tenant quotas, by tenant and resource (llm_tokens, tts_chars, stt_seconds)',
+      labelNames: ['tenant', 'resource'] as const,
+      registers: r,
+    }),
+    quotaRefusals: new Counter({
+      name: 'relay_quota_refusals_total',
+      help: 'Turns refused or sessions ended at a tenant quota, by tenant, resource and action',
+      labelNames: ['tenant', 'resource', 'action'] as const,
       registers: r,
     }),
   };

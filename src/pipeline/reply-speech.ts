@@ -22,8 +22,14 @@ export function whileCurrent<E>(
   finished: () => boolean,
   onEvent: (ev: E) => void,
   onDone: (err: RelayError | undefined) => void,
+  onServedBy?: (endpoint: string) => void,
 ): StageCallHandlers<E> {
   return {
+    onServedBy: (endpoint) => {
+      if (current()) {
+        onServedBy?.(endpoint);
+      }
+    },
     onEvent: (ev) => {
       if (current()) {
         onEvent(ev);
@@ -121,6 +127,7 @@ export class ReplySpeech {
     const stage = config.stages.tts;
     this.#route ??= stages.route('tts', stage);
     const endpoint = this.#route.pick(this.#attempt);
+    this.#o.obs.servedBy('tts', endpoint);
     const started = nowMs();
     let call: TtsCall | undefined;
     try {
@@ -138,6 +145,7 @@ export class ReplySpeech {
           () => this.#o.finished(),
           (ev) => this.#onAudio(ev, endpoint),
           (err) => this.#onDone(err),
+          (e) => this.#o.obs.servedBy('tts', e),
         ),
       );
     } catch (err) {

@@ -6,9 +6,8 @@ import type { ServerEvent, StageName, TurnMetrics } from '../frames/events.js';
 import { FRAME_MS, type AudioFrame, type OutputFrame } from '../frames/frames.js';
 import type { Ticker } from '../core/ticker.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { EnergyVad, VadEvent } from '../media/vad/energy-vad.js';
-import type { VoiceDetector } from '../media/vad/index.js';
-import { gatewayLayer, type AuditLog } from './guard/layer.js';
+import type { EnergyVad, VadEvent, VoiceDetector } from '../media/vad/index.js';
+import { gatewayLayer, type AuditLog, type SessionQuota } from './guard/layer.js';
 import { BudgetWatch } from './budget-watch.js';
 import type { SttStage, StageFactory } from '../stages/stage-ports.js';
 import { TurnRunner } from './turn-runner.js';
@@ -38,6 +37,7 @@ export interface SessionPipelineOptions {
   onEvent(event: ServerEvent): void;
   /** Data lane: paced reply audio, one 20 ms frame per call. */
   onAudio(frame: OutputFrame): void;
+  quota?: SessionQuota | undefined;
 }
 
 export interface SessionPipelineStats {
@@ -88,7 +88,7 @@ export class SessionPipeline {
     this.#sttBudget = new BudgetWatch((stage, budgetMs, elapsedMs) =>
       this.#onSttBudget(stage, budgetMs, elapsedMs),
     );
-    const layer = gatewayLayer(config, options.sessionId, deps, deps.stages.turnStages());
+    const layer = gatewayLayer(config, options, deps.stages.turnStages());
     this.#audit = layer.audit;
     this.#replies = new TurnRunner({
       sessionId: options.sessionId,
@@ -102,6 +102,7 @@ export class SessionPipeline {
       phraseCache: deps.stages.phraseCache(),
       emit: (ev) => this.#emit(ev),
       onAudio: (frame) => options.onAudio(frame),
+      quota: options.quota,
     });
     this.#stt = deps.stages.openStt({
       sessionId: options.sessionId,

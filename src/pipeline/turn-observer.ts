@@ -117,6 +117,11 @@ export class TurnObserver {
     this.#mx.llmTokens.labels('completion').inc(completionTokens);
   }
 
+  /** The endpoint whose answer a stage call of the turn uses (the pick, a retry, a hedge). */
+  servedBy(stage: 'llm' | 'tts', endpoint: string): void {
+    this.metrics[stage === 'llm' ? 'llmEndpoint' : 'ttsEndpoint'] = endpoint;
+  }
+
   ttsFirstText(atMs: number): void {
     this.#ttsFirstTextMs = atMs;
   }

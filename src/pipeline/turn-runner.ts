@@ -4,6 +4,7 @@ import type { ServerEvent, TurnMetrics } from '../frames/events.js';
 import { FRAME_MS, type OutputFrame } from '../frames/frames.js';
 import type { Ticker } from '../core/ticker.js';
 import { nowMs } from '../core/clock.js';
+import type { RelayError } from '../errors/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { ConversationHistory } from './history.js';
 import { OutputPacer } from './output-pacer.js';
@@ -37,6 +38,8 @@ export interface TurnRunnerOptions {
   emit(event: ServerEvent): void;
   /** Data lane: paced reply audio, one 20 ms frame per call. */
   onAudio(frame: OutputFrame): void;
+  /** The tenant's quotas: a turn refused by `admit` is not started (README "Quotas"). */
+  quota?: { admit(): RelayError | undefined; readonly refusing: boolean } | undefined;
 }
 
 export type CommitAction = Extract<TurnAction, { type: 'commit' }>;
@@ -216,6 +219,9 @@ export class TurnRunner {
 
   /** Start generating on a stable partial, holding all output until the commit. */
   preempt(partial: string, speechEndTsMs: number | null): void {
+    if (this.#o.quota?.refusing === true) {
+      return;
+    }
     this.#turnCount++;
     const turnId = `${this.#o.sessionId}.t${this.#turnCount}`;
     const messages = this.#history.forRequest();
@@ -264,10 +270,17 @@ export class TurnRunner {
       };
       return;
     }
-    this.interrupt(null);
+    const refused = this.#o.quota?.admit();
+    if (refused === undefined) {
+      this.interrupt(null);
+    }
     this.#turnCount++;
     const turnId = `${this.#o.sessionId}.t${this.#turnCount}`;
     this.#o.emit({ type: 'transcript.final', text, utterance, turnId });
+    if (refused !== undefined) {
+      this.#o.emit({ type: 'error', code: refused.code, message: refused.message, turnId });
+      return;
+    }
     this.#history.add('user', text);
     const turn = new Turn(
       this.#turnCtx,

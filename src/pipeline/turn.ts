@@ -186,6 +186,7 @@ export class Turn {
     const stage = config.stages.llm;
     this.#llmRoute ??= stages.route('llm', stage);
     const endpoint = this.#llmRoute.pick(this.#llmAttempt);
+    this.#obs.servedBy('llm', endpoint);
     const started = nowMs();
     const round = this.#tools.rounds;
     let call: LlmCall | undefined;
@@ -209,6 +210,7 @@ export class Turn {
           () => this.#finished,
           (ev) => this.#onLlmEvent(ev, endpoint),
           (err) => this.#onLlmDone(err),
+          (e) => this.#obs.servedBy('llm', e),
         ),
       );
     } catch (err) {

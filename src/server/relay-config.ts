@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../config/pipelines.js';
+import { quotasConfigSchema } from '../config/quota-schema.js';
 import { telephonyConfigSchema } from '../transports/telephony/bridge/config-schema.js';
 
 /**
@@ -137,6 +138,8 @@ export const relayConfigSchema = z.strictObject({
    * for role media/all, one in development mode (devTokens) and for role gateway.
    */
   workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
+  /** Tenant quotas: LLM tokens, TTS characters, STT seconds per minute/day (README "Quotas"). */
+  quotas: quotasConfigSchema.optional(),
   /**
    * `host:port` of simulated engines run by another process (`npm run engine -- sim`):
    * `embedded:sim` endpoints dial it and the relay does not run the sim engines itself

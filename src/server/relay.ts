@@ -11,6 +11,7 @@ import { StageClients } from '../stages/stage-clients.js';
 import { grpcStageFactory } from '../stages/grpc-stage-factory.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { SessionManager } from '../session/session-manager.js';
+import { QuotaService } from '../quota/quota-service.js';
 import { MemoryStateStore } from '../state/memory-store.js';
 import { RedisStateStore } from '../state/redis-store.js';
 import type { StateStore } from '../state/types.js';
@@ -185,9 +186,13 @@ export async function startRelay(
       if (audit !== undefined) {
         cleanups.push(() => audit.close());
       }
+      const q = config.quotas;
+      const quotas = q && new QuotaService({ store, config: q, metrics, logger });
+      cleanups.push(() => quotas?.close());
       sessions = new SessionManager({
         nodeId,
         store,
+        quotas,
         deps: {
           stages: grpcStageFactory(clients),
           ticker,
@@ -262,6 +267,7 @@ export async function startRelay(
           ...(config.apiKeyPepper === undefined ? {} : { apiKeyPepper: config.apiKeyPepper }),
           ready: () => ready && !draining && workersReady(),
           devTokenRatePerMin: config.limits.devTokensPerMinute,
+          ...(config.quotas === undefined ? {} : { quotas: config.quotas }),
           degradedReady: config.state.whenUnavailable === 'admit',
           logger,
           nodeId,

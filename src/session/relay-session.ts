@@ -11,6 +11,9 @@ import {
   type SessionPipelineStats,
 } from '../pipeline/session-pipeline.js';
 import type { ClientEvent } from '../frames/client-events.js';
+import { wsCloseCodeOf } from '../errors/map.js';
+import type { QuotaService } from '../quota/quota-service.js';
+import type { SessionQuota } from '../quota/session-quota.js';
 import type { SessionHandle, SessionTransport } from '../transports/ports.js';
 
 export interface RelaySessionOptions {
@@ -19,6 +22,8 @@ export interface RelaySessionOptions {
   principal: Principal;
   transport: SessionTransport;
   deps: PipelineDeps;
+  /** Tenant quotas: the session gets a meter when its tenant has quotas. */
+  quotas?: QuotaService | undefined;
   logger: Logger;
   /** Called once when the session has ended (after cleanup). */
   onEnded(session: RelaySession, code: number, reason: string): void;
@@ -49,6 +54,7 @@ export class RelaySession implements SessionHandle {
   #state: RelaySessionInfo['state'] = 'open';
   #closingSent = false;
   #expiryTimer: NodeJS.Timeout | undefined;
+  #quota: SessionQuota | undefined;
 
   constructor(o: RelaySessionOptions) {
     this.#o = o;
@@ -56,12 +62,20 @@ export class RelaySession implements SessionHandle {
     this.principal = o.principal;
     this.config = o.config;
     this.transport = o.transport;
+    this.#quota = o.quotas?.session(o.principal.tenant, (err) =>
+      this.end(wsCloseCodeOf(err), 'quota exceeded'),
+    );
     this.#pipeline = new SessionPipeline({
       sessionId: o.id,
       config: o.config,
       deps: o.deps,
+      quota: this.#quota,
       onEvent: (ev) => {
         o.transport.sendEvent(ev);
+        if (ev.type === 'transcript.final') {
+          // STT audio is counted per utterance, never per frame.
+          this.#quota?.sttFrames(this.#pipeline.stats().framesToStt);
+        }
         if (ev.type === 'turn.metrics') {
           o.onTurnEnded?.(this);
         }
@@ -202,6 +216,8 @@ export class RelaySession implements SessionHandle {
       this.#expiryTimer = undefined;
     }
     this.#pipeline.close();
+    this.#quota?.close(this.#pipeline.stats().framesToStt);
+    this.#quota = undefined;
   }
 
   #finish(code: number, reason: string): void {

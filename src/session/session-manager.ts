@@ -1,3 +1,4 @@
+import type { QuotaService } from '../quota/quota-service.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { limitKeyOf, type Principal } from '../auth/principal.js';
@@ -23,6 +24,8 @@ export interface SessionManagerOptions {
   nodeId: string;
   store: StateStore;
   deps: PipelineDeps;
+  /** Tenant quotas (README "Quotas"); none = unlimited. */
+  quotas?: QuotaService | undefined;
   limits: SessionLimits;
   logger: Logger;
   /** How often the registry TTL and session info are refreshed (default 10 s). */
@@ -168,6 +171,7 @@ export class SessionManager {
       principal,
       transport,
       deps: this.#o.deps,
+      quotas: this.#o.quotas,
       logger,
       onEnded: (s) => this.#onEnded(s, admission),
       onTurnEnded: (s) => {

@@ -24,6 +24,11 @@ export interface StageRoute {
 export interface StageCallHandlers<E> {
   onEvent(event: E): void;
   onDone(err: RelayError | undefined): void;
+  /**
+   * A call over an endpoint pool: the endpoint whose answer is used (the first leg, a
+   * retry, or the hedge that won), once, before its first response event.
+   */
+  onServedBy?(endpoint: string): void;
 }
 
 export type LlmEvent =

@@ -11,7 +11,8 @@ import { Backoff } from '../core/backoff.js';
 import { nowMs } from '../core/clock.js';
 import { fromGrpcError, isServiceError } from '../errors/map.js';
 import type { RelayError } from '../errors/errors.js';
-import type { EndpointRoute } from './endpoint-selector.js';
+import type { EndpointRoute, EndpointSelector } from './endpoint-selector.js';
+import { poolSettingsOf, type EndpointPool, type PoolLease } from './pool/endpoint-pool.js';
 import { ReplayWindow } from './replay-window.js';
 import type { StageClients } from './stage-clients.js';
 
@@ -73,7 +74,11 @@ export interface SttStreamOptions {
  */
 export class SttStream {
   readonly #o: SttStreamOptions;
-  readonly #selector: EndpointRoute;
+  /** The stage's selector, or its endpoint pool (README "Endpoint pools"). */
+  readonly #source: EndpointSelector | EndpointPool;
+  #selector: EndpointRoute;
+  /** The pool's view of the current call: its first answer (`ready`) and how it ended. */
+  #lease: { lease: PoolLease; startedMs: number } | undefined;
   readonly #backoff = new Backoff({ initialMs: 50, maxMs: 2_000 });
   readonly #maxPending: number;
   readonly #frameRelay: Metrics['frameRelay'];
@@ -99,9 +104,14 @@ export class SttStream {
 
   constructor(options: SttStreamOptions) {
     this.#o = options;
-    this.#selector = options.clients
-      .selector('stt', options.config.endpoints, options.config.balance)
-      .route();
+    const { endpoints, balance } = options.config;
+    this.#source = options.clients.selector(
+      'stt',
+      endpoints,
+      balance,
+      poolSettingsOf(options.config),
+    );
+    this.#selector = this.#source.route();
     this.#maxPending = options.maxPendingFrames ?? 500;
     this.#frameRelay = options.metrics.frameRelay;
     this.#dropBackpressure = options.metrics.framesDropped.labels('stt_backpressure');
@@ -132,7 +142,14 @@ export class SttStream {
     }
     const generation = ++this.#generation;
     const cfg = this.#o.config;
+    const source = this.#source;
+    if (generation > 1 && 'lease' in source) {
+      this.#selector = source.route(); // a re-open follows the pool's current order
+    }
     this.#endpoint = this.#selector.pick(this.#attempt);
+    if ('lease' in source) {
+      this.#lease = { lease: source.lease(this.#endpoint), startedMs: nowMs() };
+    }
     let call: ClientDuplexStream<RecognizeRequest, RecognizeResponse__Output>;
     try {
       const client = this.#o.clients.get('stt', this.#endpoint);
@@ -283,9 +300,16 @@ export class SttStream {
     const call = this.#call;
     this.#call = undefined;
     this.#generation++;
+    this.#endLease(false);
     if (call !== undefined) {
       this.#o.clients.retire(call);
     }
+  }
+
+  /** The current call is over for the pool; `failed`: on an error the endpoint is to blame for. */
+  #endLease(failed: boolean): void {
+    this.#lease?.lease.end(failed);
+    this.#lease = undefined;
   }
 
   #onData(msg: RecognizeResponse__Output, generation: number): void {
@@ -315,6 +339,7 @@ export class SttStream {
         }
         break;
       case 'ready':
+        this.#lease?.lease.first(ts - this.#lease.startedMs);
         this.#readyWithProgress = msg.ready?.audioProgress === true;
         if (this.#readyWithProgress) {
           this.#engineRead = 0;
@@ -335,6 +360,7 @@ export class SttStream {
     this.#call = undefined;
     this.#generation++;
     this.#failuresInRow++;
+    this.#endLease(err.retryable);
     this.#o.metrics.stageErrors.labels('stt', err.code).inc();
     this.#o.logger.warn(
       { stage: 'stt', code: err.code, endpoint: this.#endpoint, inRow: this.#failuresInRow },

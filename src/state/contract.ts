@@ -282,6 +282,46 @@ export function runStateStoreContract(
       });
     });
 
+    describe('usage counters', () => {
+      it('adds per fixed window across nodes, reads with amount 0, validates', async () => {
+        const a = await store('node-a');
+        const b = await store('node-b');
+        const minute = { key: 'acme:llm', windowMs: 60_000 };
+        const day = { key: 'acme:llm', windowMs: 86_400_000 };
+        const first = await a.addUsage([
+          { ...minute, amount: 30 },
+          { ...day, amount: 30 },
+        ]);
+        expect(first.totals).toEqual([30, 30]);
+        expect(first.nowMs).toBeGreaterThan(0);
+        const second = await b.addUsage([
+          { ...minute, amount: 25 },
+          { ...day, amount: 25 },
+          { key: 'other:llm', windowMs: 60_000, amount: 0 },
+        ]);
+        // The minute may have rolled over between the calls; the day (UTC) almost never.
+        expect(second.totals[0] === 55 || second.totals[0] === 25).toBe(true);
+        expect(second.totals.slice(1)).toEqual([55, 0]);
+        expect((await a.addUsage([{ ...day, amount: 0 }])).totals).toEqual([55]);
+        expect(await codeOf(a.addUsage([{ ...day, amount: -1 }]))).toBe('RELAY_ERR_BAD_REQUEST');
+        expect(await codeOf(a.addUsage([{ ...day, amount: 1.5 }]))).toBe('RELAY_ERR_BAD_REQUEST');
+        expect(await codeOf(a.addUsage([]))).toBe('RELAY_ERR_BAD_REQUEST');
+      });
+
+      it('starts a new window once the current one ends', async () => {
+        const a = await store();
+        const c = { key: 'acme:tts', windowMs: 1_000 };
+        const first = await a.addUsage([{ ...c, amount: 7 }]);
+        const boundary = (Math.floor(first.nowMs / 1_000) + 1) * 1_000;
+        let later = first;
+        await waitFor(async () => {
+          later = await a.addUsage([{ ...c, amount: 0 }]);
+          return later.nowMs >= boundary;
+        }, 'the next window');
+        expect(later.totals).toEqual([0]);
+      });
+    });
+
     describe('API keys', () => {
       it('supports CRUD, tenant filter and revocation', async () => {
         const a = await store('node-a');

@@ -25,6 +25,7 @@ export const IPC_STORE_METHODS = [
   'acquireSessionSlot',
   'releaseSessionSlot',
   'hitRate',
+  'addUsage',
   'putApiKey',
   'getApiKey',
   'listApiKeys',

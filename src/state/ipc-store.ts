@@ -19,6 +19,8 @@ import type {
   StateStore,
   StateStoreOptions,
   StateStoreStats,
+  UsageCounter,
+  UsageTotals,
 } from './types.js';
 
 interface Pending {
@@ -167,6 +169,9 @@ export class IpcStateStore implements StateStore {
   }
   hitRate(key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
     return this.#request('hitRate', key, limit, windowMs);
+  }
+  addUsage(counters: readonly UsageCounter[]): Promise<UsageTotals> {
+    return this.#request('addUsage', counters);
   }
   putApiKey(record: ApiKeyRecord): Promise<void> {
     return this.#request('putApiKey', record);

@@ -1,6 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { sortByCreation } from './records.js';
-import type { ApiKeyRecord, RateLimitResult, SessionPatch, SessionRecord } from './types.js';
+import type {
+  ApiKeyRecord,
+  RateLimitResult,
+  SessionPatch,
+  SessionRecord,
+  UsageCounter,
+} from './types.js';
 
 interface Expiring<T> {
   value: T;
@@ -20,6 +26,8 @@ export class MemoryBackend {
   readonly #slots = new Map<string, Map<string, number>>();
   readonly #rates = new Map<string, number[]>();
   readonly #apiKeys = new Map<string, ApiKeyRecord>();
+  /** `key|windowMs` → the total of its current window. */
+  readonly #usage = new Map<string, { window: number; windowMs: number; total: number }>();
   readonly #bus = new EventEmitter();
   #ops = 0;
 
@@ -47,6 +55,11 @@ export class MemoryBackend {
     }
     for (const [key, members] of this.#slots) {
       this.#liveSlots(key, members, now);
+    }
+    for (const [key, u] of this.#usage) {
+      if (u.window < Math.floor(now / u.windowMs)) {
+        this.#usage.delete(key);
+      }
     }
     for (const [key, hits] of this.#rates) {
       if ((hits.at(-1) ?? -Infinity) <= now - 3_600_000) {
@@ -153,6 +166,23 @@ export class MemoryBackend {
       this.#rates.set(key, hits);
     }
     return result;
+  }
+
+  addUsage(counters: readonly UsageCounter[], now: number): number[] {
+    this.#sweep(now);
+    return counters.map((c) => {
+      const id = `${c.key}|${c.windowMs}`;
+      const window = Math.floor(now / c.windowMs);
+      let u = this.#usage.get(id);
+      if (u === undefined || u.window !== window) {
+        u = { window, windowMs: c.windowMs, total: 0 };
+        if (c.amount > 0) {
+          this.#usage.set(id, u);
+        }
+      }
+      u.total += c.amount;
+      return u.total;
+    });
   }
 
   putKey(record: ApiKeyRecord): void {

@@ -9,6 +9,7 @@ import {
   validateApiKeyRecord,
   validateSessionPatch,
   validateSessionRecord,
+  validateUsageCounters,
 } from './records.js';
 import {
   STATE_DEFAULTS,
@@ -21,6 +22,8 @@ import {
   type StateStore,
   type StateStoreOptions,
   type StateStoreStats,
+  type UsageCounter,
+  type UsageTotals,
 } from './types.js';
 
 export { MemoryBackend } from './memory-backend.js';
@@ -161,6 +164,12 @@ export class MemoryStateStore implements StateStore {
     requireCount(limit, 'limit', 0);
     requireCount(windowMs, 'windowMs', 1);
     return Promise.resolve(this.#backend.hit(key, limit, windowMs, now));
+  }
+
+  async addUsage(counters: readonly UsageCounter[]): Promise<UsageTotals> {
+    const now = this.#now();
+    const valid = validateUsageCounters(counters);
+    return Promise.resolve({ totals: this.#backend.addUsage(valid, now), nowMs: now });
   }
 
   async putApiKey(record: ApiKeyRecord): Promise<void> {

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { RelayError } from '../errors/index.js';
-import type { ApiKeyRecord, ControlMessage, SessionPatch, SessionRecord } from './types.js';
+import type {
+  ApiKeyRecord,
+  ControlMessage,
+  SessionPatch,
+  SessionRecord,
+  UsageCounter,
+} from './types.js';
 
 /** Validation and encoding shared by the store implementations. */
 
@@ -196,4 +202,26 @@ export function parseSessionHash(
   }
   const parsed = sessionRecordSchema.safeParse(fields);
   return parsed.success ? parsed.data : 'corrupt';
+}
+
+const usageCountersSchema = z
+  .array(
+    z.strictObject({
+      key: z.string().min(1).max(512),
+      amount: z.number().int().min(0),
+      windowMs: z.number().int().min(1_000),
+    }),
+  )
+  .min(1)
+  .max(32);
+
+/** Usage counters: named, a whole amount ≥ 0, a window of at least a second; 1 to 32 of them. */
+export function validateUsageCounters(counters: readonly UsageCounter[]): UsageCounter[] {
+  const parsed = usageCountersSchema.safeParse(counters);
+  if (!parsed.success) {
+    throw new RelayError('RELAY_ERR_BAD_REQUEST', 'invalid usage counters', {
+      details: { field: parsed.error.issues[0]?.path.join('.') ?? '' },
+    });
+  }
+  return parsed.data;
 }

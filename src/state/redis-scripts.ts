@@ -95,6 +95,29 @@ if retry < 1 then retry = 1 end
 return {0, retry}
 `);
 
+/**
+ * Fixed-window usage counters: KEYS[i] is a counter's base key, ARGV[2i-1] its amount,
+ * ARGV[2i] its window (ms). The window's key is `KEYS[i]:<window index>` (INCRBY, then
+ * PEXPIRE to the window's end plus a minute). Returns the totals, then the server ms.
+ */
+export const USAGE_ADD = new LuaScript(`${NOW}
+local out = {}
+for i = 1, #KEYS do
+  local amount = tonumber(ARGV[2 * i - 1])
+  local window = tonumber(ARGV[2 * i])
+  local index = math.floor(now / window)
+  local key = KEYS[i] .. ':' .. index
+  if amount > 0 then
+    out[i] = redis.call('INCRBY', key, amount)
+    redis.call('PEXPIRE', key, (index + 1) * window - now + 60000)
+  else
+    out[i] = tonumber(redis.call('GET', key) or '0')
+  end
+end
+out[#KEYS + 1] = now
+return out
+`);
+
 /** KEYS: API key hash. ARGV: encoded `true`. Returns 1 if the key existed. */
 export const APIKEY_REVOKE = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end

@@ -19,6 +19,7 @@ import {
   validateApiKeyRecord,
   validateSessionPatch,
   validateSessionRecord,
+  validateUsageCounters,
 } from './records.js';
 import {
   APIKEY_REVOKE,
@@ -28,6 +29,7 @@ import {
   SESSION_UPDATE,
   SLOT_ACQUIRE,
   SLOT_RELEASE,
+  USAGE_ADD,
   type LuaScript,
 } from './redis-scripts.js';
 import {
@@ -41,6 +43,8 @@ import {
   type StateStore,
   type StateStoreOptions,
   type StateStoreStats,
+  type UsageCounter,
+  type UsageTotals,
 } from './types.js';
 
 export interface RedisStateStoreOptions extends StateStoreOptions {
@@ -306,6 +310,21 @@ export class RedisStateStore implements StateStore {
       throw new RelayError('RELAY_ERR_INTERNAL', 'unexpected rate-limit reply');
     }
     return { allowed: reply[0] === 1, retryAfterMs: reply[0] === 1 ? 0 : reply[1] };
+  }
+
+  async addUsage(counters: readonly UsageCounter[]): Promise<UsageTotals> {
+    const valid = validateUsageCounters(counters);
+    const reply = await this.#run('addUsage', () =>
+      this.#eval(
+        USAGE_ADD,
+        valid.map((c) => this.#key('usage', `${c.key}:${c.windowMs}`)),
+        valid.flatMap((c) => [c.amount, c.windowMs]),
+      ),
+    );
+    if (!Array.isArray(reply) || !reply.every((v) => typeof v === 'number')) {
+      throw new RelayError('RELAY_ERR_INTERNAL', 'unexpected usage reply');
+    }
+    return { totals: reply.slice(0, valid.length), nowMs: reply[valid.length] ?? Date.now() };
   }
 
   async putApiKey(record: ApiKeyRecord): Promise<void> {

@@ -36,6 +36,21 @@ export interface RateLimitResult {
   retryAfterMs: number;
 }
 
+/** One usage counter of `addUsage`: `amount` (0 = read) added to its current fixed window. */
+export interface UsageCounter {
+  key: string;
+  amount: number;
+  /** Window length; windows are aligned to the store clock's epoch (a day = a UTC day). */
+  windowMs: number;
+}
+
+export interface UsageTotals {
+  /** The counters' totals in their current windows, after the additions (same order). */
+  totals: number[];
+  /** The store clock when counted (window ends derive from it). */
+  nowMs: number;
+}
+
 export interface StateStoreStats {
   /** Control messages handed to handlers. */
   controlDelivered: number;
@@ -86,6 +101,12 @@ export interface StateStore extends KeyLookup {
 
   /** Sliding-window limit: at most `limit` allowed hits per `windowMs` under `key`. */
   hitRate(key: string, limit: number, windowMs: number): Promise<RateLimitResult>;
+
+  /**
+   * Fixed-window usage counters (tenant quotas): add each counter's amount to its
+   * current window atomically and return the totals. Counters expire after their window.
+   */
+  addUsage(counters: readonly UsageCounter[]): Promise<UsageTotals>;
 
   /** Insert or replace. */
   putApiKey(record: ApiKeyRecord): Promise<void>;

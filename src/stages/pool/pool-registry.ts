@@ -86,8 +86,9 @@ export class PoolRegistry {
     const m = this.#metrics;
     return {
       retried: () => m?.stageRetries.inc({ stage }),
-      hedged: () => m?.stageHedges.inc({ stage, result: 'started' }),
-      hedgeDecided: (won) => m?.stageHedges.inc({ stage, result: won ? 'won' : 'lost' }),
+      hedged: (endpoint) => m?.stageHedges.inc({ stage, result: 'started', endpoint }),
+      hedgeDecided: (won, endpoint) =>
+        m?.stageHedges.inc({ stage, result: won ? 'won' : 'lost', endpoint }),
     };
   }
 

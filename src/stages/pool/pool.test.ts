@@ -18,6 +18,15 @@ afterEach(async () => {
   }
 });
 
+async function ttsSim(faults?: Record<string, unknown>): Promise<SimServer> {
+  const s = await startSimServer({
+    engines: ['tts'],
+    tts: faults === undefined ? { firstAudioMs: 10 } : { firstAudioMs: 10, faults },
+  });
+  cleanups.push(() => s.close());
+  return s;
+}
+
 async function sim(ttftMs: number, port = 0, faults?: Record<string, unknown>): Promise<SimServer> {
   const s = await startSimServer({
     port,
@@ -28,8 +37,8 @@ async function sim(ttftMs: number, port = 0, faults?: Record<string, unknown>): 
   return s;
 }
 
-/** A session whose STT and TTS run on `base` and whose LLM stage is `llmYaml`. */
-async function session(llmYaml: string) {
+/** A session whose STT (and TTS unless `ttsYaml`) run on `base` and whose LLM stage is `llmYaml`. */
+async function session(llmYaml: string, ttsYaml?: string) {
   const base = await startSimServer({ engines: ['stt', 'tts'] });
   const metrics = createMetrics();
   const clients = new StageClients({ metrics });
@@ -39,7 +48,7 @@ async function session(llmYaml: string) {
 stages:
   stt: { endpoints: [${base.address}], budgetMs: 10000 }
   llm: { ${llmYaml} }
-  tts: { endpoints: [${base.address}], budgetMs: 10000 }
+  tts: { ${ttsYaml ?? `endpoints: [${base.address}], budgetMs: 10000`} }
 `,
     'pool',
   );
@@ -126,7 +135,7 @@ describe('endpoint pool', () => {
   it('hedges a stalled call: the hedge answers, the stalled leg is cancelled', async () => {
     const stalled = await sim(10, 0, { stallBeforeFirstMs: 'Infinity' });
     const good = await sim(10);
-    const { metrics, turn } = await session(
+    const { metrics, log, turn } = await session(
       `endpoints: [${stalled.address}, ${good.address}], budgetMs: 10000,
        pool: { hedgeAfterMs: 100 }`,
     );
@@ -138,6 +147,32 @@ describe('endpoint pool', () => {
     const count = (result: string): number | undefined =>
       hedges.find((v) => v.labels['result'] === result)?.value;
     expect([count('started'), count('won')]).toEqual([1, 1]);
+    // The winner is reported: in turn.metrics (and so the audit record) and as a label.
+    expect(log.of('turn.metrics')[0]?.llmEndpoint).toBe(good.address);
+    expect(hedges.find((v) => v.labels['result'] === 'won')?.labels['endpoint']).toBe(good.address);
+  });
+
+  it('hedges a stalled TTS call: the hedge speaks the reply, the stalled leg is cancelled', async () => {
+    const llm = await sim(10);
+    const stalled = await ttsSim({ stallBeforeFirstMs: 'Infinity' });
+    const good = await ttsSim();
+    const { metrics, log, turn } = await session(
+      `endpoints: [${llm.address}], budgetMs: 10000`,
+      `endpoints: [${stalled.address}, ${good.address}], budgetMs: 10000, pool: { hedgeAfterMs: 100 }`,
+    );
+    const cancelled = stalled.tts.waitFor('call-cancelled', () => true, 30_000);
+    await turn();
+    const loser = await cancelled;
+    expect(loser.method).toBe('Synthesize');
+    expect(stalled.tts.stats.started).toBe(1);
+    expect(good.tts.stats.started).toBe(1);
+    // The reply was heard in full (from the hedge), with the winner reported.
+    expect(log.of('response.done')).toHaveLength(1);
+    expect(log.of('turn.metrics')[0]?.ttsEndpoint).toBe(good.address);
+    const hedges = (await metrics.stageHedges.get()).values;
+    const won = hedges.find((v) => v.labels['result'] === 'won');
+    expect(won?.labels).toMatchObject({ stage: 'tts', endpoint: good.address });
+    expect(won?.value).toBe(1);
   });
 });
 

@@ -15,9 +15,10 @@ export interface LegCall {
 /** What happened to a pooled call, for metrics. */
 export interface PooledCallListener {
   retried?(): void;
-  hedged?(): void;
-  /** The first response came from the hedge (true) or the call it hedged (false). */
-  hedgeDecided?(hedgeWon: boolean): void;
+  /** A hedge started on `endpoint`. */
+  hedged?(endpoint: string): void;
+  /** The first response came from the hedge (true) or the call it hedged (false), on `winner`. */
+  hedgeDecided?(hedgeWon: boolean, winner: string): void;
 }
 
 export interface PooledCallOptions<E> {
@@ -197,8 +198,9 @@ export class PooledCall<E> implements LegCall {
     this.#winner = leg;
     this.#clearHedge();
     if (this.#hedge !== undefined) {
-      this.#o.listener?.hedgeDecided?.(leg === this.#hedge);
+      this.#o.listener?.hedgeDecided?.(leg === this.#hedge, leg.lease.endpoint);
     }
+    this.#o.handlers.onServedBy?.(leg.lease.endpoint);
     for (const l of this.#alive.filter((x) => x !== leg)) {
       this.#alive.splice(this.#alive.indexOf(l), 1);
       this.#stop(l, 'hedge lost');
@@ -257,7 +259,7 @@ export class PooledCall<E> implements LegCall {
       const next = this.#nextEndpoint();
       if (next !== undefined && this.#open(next) === undefined) {
         this.#hedge = this.#alive[this.#alive.length - 1];
-        this.#o.listener?.hedged?.();
+        this.#o.listener?.hedged?.(next);
       }
     }, after);
     this.#hedgeTimer.unref();
