@@ -98,11 +98,13 @@ export async function spawnBenchChild<I>(
   script: string,
   config: unknown,
   nodeArgs: readonly string[] = [],
+  /** Extra environment variables of the child (e.g. MALLOC_ARENA_MAX). */
+  env: Readonly<Record<string, string>> = {},
 ): Promise<BenchChild<I>> {
   const child: ChildProcess = spawn(
     process.execPath,
     ['--expose-gc', ...nodeArgs, '--import', 'tsx', script, JSON.stringify(config)],
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } },
   );
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextId = 1;

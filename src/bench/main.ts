@@ -11,9 +11,11 @@ import { benchPipelineCost } from './pipeline-cost.js';
 import { benchProviders } from './providers.js';
 import { markdown, type BenchResults } from './report.js';
 import { startBenchEnv } from './setup.js';
-import { benchSoak, benchUplink } from './uplink.js';
+import { benchUplink } from './uplink.js';
+import { benchSoak } from './uplink-soak.js';
 import { benchImpaired } from './uplink-impaired.js';
 import { benchWorkers } from './uplink-workers.js';
+import { benchRssLoad } from './rss-load.js';
 import { startUplinkEnv } from './uplink-env.js';
 import { benchTurnDetection } from './turn-detection/index.js';
 
@@ -42,6 +44,7 @@ const PLANS = {
     },
     impaired: { streams: 2, seconds: 3 },
     soak: { streams: 20, seconds: 20 },
+    rss: { streams: 10, peaks: 1, warmupMs: 500, measureMs: 1500, idleMs: 1000 },
   },
   full: {
     rounds: 5,
@@ -66,6 +69,7 @@ const PLANS = {
     },
     impaired: { streams: 20, seconds: 12 },
     soak: { streams: 150, seconds: 300 },
+    rss: { streams: 150, peaks: 2, warmupMs: 2000, measureMs: 10_000, idleMs: 5000 },
   },
 };
 
@@ -85,13 +89,14 @@ const SECTIONS = [
   'jitter',
   'turn-detection',
 ];
-const EXTRA_SECTIONS = ['soak', 'providers', 'workers'];
+const EXTRA_SECTIONS = ['soak', 'providers', 'workers', 'rss'];
 
 /**
  * npm run bench [-- --smoke] [--out DIR] [--only uplink,frame,capacity,…]: runs the benchmarks,
  * prints a Markdown table and writes bench.json + bench.md to DIR (bench-results/).
  * `--only soak` (or `npm run soak`) runs the 5-minute soak; `--profile-relay DIR` writes a
- * V8 CPU profile of the uplink relay process to DIR; `--streams 200[,300]`, `--rounds N`
+ * V8 CPU profile of the uplink relay process to DIR (`--profile-forwarder DIR`: of the
+ * bare forwarder); `--streams 200[,300]`, `--rounds N`
  * and `--seconds S` override the uplink sizes, rounds and window (and the soak's streams
  * and length). `--only workers [--relay-workers N]` runs the uplink load on one relay
  * process and on N workers (default 2) for the all-cores capacity ratio. Progress goes to stderr.
@@ -104,10 +109,11 @@ async function main(): Promise<void> {
       out: { type: 'string', default: 'bench-results' },
       only: { type: 'string' },
       'profile-relay': { type: 'string' },
+      'profile-forwarder': { type: 'string' },
       streams: { type: 'string' },
       rounds: { type: 'string' },
       seconds: { type: 'string' },
-      'split-stages': { type: 'boolean', default: false },
+      'shared-engine': { type: 'boolean', default: false },
       'stt-budget': { type: 'string', default: 'cancel' },
       'engine-window-kb': { type: 'string' },
       'relay-workers': { type: 'string', default: '2' },
@@ -144,6 +150,9 @@ async function main(): Promise<void> {
     plan.uplink.measureMs = seconds * 1000;
     plan.soak.seconds = seconds;
   }
+  if (!['cancel', 'record'].includes(values['stt-budget'])) {
+    throw new Error(`--stt-budget must be cancel or record, got "${values['stt-budget']}"`);
+  }
   const log = (line: string): void => console.error(line);
   const started = Date.now();
   const results: BenchResults = {
@@ -154,12 +163,26 @@ async function main(): Promise<void> {
     rounds: plan.rounds,
   };
 
-  if (['uplink', 'impaired', 'soak', 'workers'].some((s) => only.has(s))) {
+  if (sizes !== undefined) {
+    plan.rss.streams = sizes[0] ?? plan.rss.streams;
+  }
+  if (['uplink', 'impaired', 'soak', 'workers', 'rss'].some((s) => only.has(s))) {
     const profileDir = values['profile-relay'];
+    const forwarderProfileDir = values['profile-forwarder'];
     const uplinkEnv = await startUplinkEnv({
       ...(profileDir === undefined
         ? {}
         : { relayNodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] }),
+      ...(forwarderProfileDir === undefined
+        ? {}
+        : { forwarderNodeArgs: ['--cpu-prof', '--cpu-prof-dir', forwarderProfileDir] }),
+      splitStages: !values['shared-engine'],
+      sttBudgetAction: values['stt-budget'] === 'record' ? 'record' : 'cancel',
+      ...(values['engine-window-kb'] === undefined
+        ? {}
+        : {
+            engineWindowBytes: (num(values['engine-window-kb'], 'engine-window-kb') ?? 64) * 1024,
+          }),
       ...(only.has('workers')
         ? { relayWorkers: num(values['relay-workers'], 'relay-workers') ?? 2 }
         : {}),
@@ -177,6 +200,10 @@ async function main(): Promise<void> {
       if (only.has('workers')) {
         log('workers: the uplink load on one relay process and on N workers (interleaved rounds)');
         results.workers = await benchWorkers(uplinkEnv, plan.uplink, log);
+      }
+      if (only.has('rss')) {
+        log('rss: does the relay RSS follow the load (speech-like peaks, idle after each)');
+        results.rssLoad = await benchRssLoad(uplinkEnv, plan.rss, log);
       }
       if (only.has('soak')) {
         log(`soak: ${plan.soak.streams} speech-like streams for ${plan.soak.seconds} s`);

@@ -14,7 +14,8 @@ export interface MemoryArmResult {
   heapKbPerSession: number;
 }
 
-async function settled(child: BenchChild<unknown>): Promise<{ rss: number; heap: number }> {
+/** RSS and heap + external after forced GCs (median of three readings). */
+export async function settled(child: BenchChild<unknown>): Promise<{ rss: number; heap: number }> {
   const rss: number[] = [];
   const heap: number[] = [];
   for (let i = 0; i < 3; i++) {

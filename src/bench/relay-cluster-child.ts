@@ -38,6 +38,18 @@ function total(
     .reduce((a, v) => a + v.value, 0);
 }
 
+/** `sessionsW<i>`: the sessions open on worker i (to check that the cluster spreads them). */
+function perWorkerSessions(all: Values): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of all.find((x) => x.name === 'relay_worker_sessions_active')?.values ?? []) {
+    const w = v.labels['worker'];
+    if (w !== undefined) {
+      out[`sessionsW${String(w)}`] = v.value;
+    }
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.argv[2] ?? '{}') as RelayClusterChildConfig;
   const config = benchRelayConfig(cfg, cfg.workers);
@@ -75,6 +87,7 @@ async function main(): Promise<void> {
         frameRelaySumS: total(all, h, { sample: `${h}_sum` }),
         frameRelayOver25ms: count - total(all, h, { sample: `${h}_bucket`, le: 0.025 }),
         workers: total(all, 'relay_cluster_workers'),
+        ...perWorkerSessions(all),
       };
     },
     async () => {

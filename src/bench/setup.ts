@@ -7,6 +7,7 @@ import { spawnBenchChild, type BenchChild } from './child-ipc.js';
 import { spawnEngine } from './child-engine.js';
 import type { DirectChildConfig, DirectChildInfo } from './direct-child.js';
 import type { RelayChildConfig, RelayChildInfo } from './relay-child.js';
+import type { RelayClusterChildConfig } from './relay-cluster-child.js';
 import { spawnSink, type SinkHandle } from './sink-child.js';
 import type { Target } from './load-gen.js';
 
@@ -57,6 +58,8 @@ export interface BenchEnv {
   /** A fresh relay / direct pipe process on the same pipelines and stages (caller stops it). */
   spawnRelay(): Promise<BenchChild<RelayChildInfo>>;
   spawnDirect(): Promise<BenchChild<DirectChildInfo>>;
+  /** The relay as `--workers N` (primary: gateway; N media workers), same pipelines. */
+  spawnRelayCluster(workers: number): Promise<BenchChild<RelayChildInfo>>;
   token: string;
   adminKey: string;
   /** Upgrade target of a relay pipeline (on `child`, default the shared relay). */
@@ -96,6 +99,13 @@ export async function startBenchEnv(): Promise<BenchEnv> {
         jwtSecret: TEST_JWT_SECRET,
         adminKey: TEST_ADMIN_KEY,
       } satisfies RelayChildConfig);
+    const spawnRelayCluster = (workers: number): Promise<BenchChild<RelayChildInfo>> =>
+      spawnBenchChild<RelayChildInfo>(here('./relay-cluster-child.ts'), {
+        pipelinesDir: pipelines,
+        jwtSecret: TEST_JWT_SECRET,
+        adminKey: TEST_ADMIN_KEY,
+        workers,
+      } satisfies RelayClusterChildConfig);
     const spawnDirect = (): Promise<BenchChild<DirectChildInfo>> =>
       spawnBenchChild<DirectChildInfo>(here('./direct-child.ts'), {
         sttAddress: sink.address,
@@ -121,6 +131,7 @@ export async function startBenchEnv(): Promise<BenchEnv> {
       direct,
       spawnRelay,
       spawnDirect,
+      spawnRelayCluster,
       token,
       adminKey: TEST_ADMIN_KEY,
       relayTarget: (pipeline, child = relay) => ({

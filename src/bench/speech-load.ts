@@ -67,16 +67,19 @@ export interface SpeechClientLog {
   errors: Map<string, number>;
   turns: number;
   speechStarted: number;
+  /** Every JSON event the server sent. */
+  events: number;
 }
 
 export function newClientLog(): SpeechClientLog {
-  return { budgetCancels: [], errors: new Map(), turns: 0, speechStarted: 0 };
+  return { budgetCancels: [], errors: new Map(), turns: 0, speechStarted: 0, events: 0 };
 }
 
 /** Event hook for openClients: fills `logs[client.index]`. */
 export function logEvents(logs: SpeechClientLog[]) {
   return (c: BenchClient, ev: ServerEventJson): void => {
     const log = (logs[c.index] ??= newClientLog());
+    log.events++;
     switch (ev.type) {
       case 'budget.exceeded':
         log.budgetCancels.push({ atMs: performance.now(), stage: String(ev['stage']) });

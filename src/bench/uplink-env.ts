@@ -50,12 +50,18 @@ export interface UplinkEnv {
   forwarderTarget: Target;
   /** With `relayWorkers`: the same relay run as a cluster of that many workers. */
   cluster?: { workers: number; child: BenchChild<RelayChildInfo>; target: Target };
+  /** A fresh relay process on the same pipeline (caller stops it) and its target. */
+  spawnRelay(
+    env?: Readonly<Record<string, string>>,
+  ): Promise<{ child: BenchChild<RelayChildInfo>; target: Target }>;
   close(): Promise<void>;
 }
 
 export interface UplinkEnvOptions {
   /** Extra node flags for the relay process (e.g. --cpu-prof). */
   relayNodeArgs?: readonly string[];
+  /** Extra node flags for the forwarder process (e.g. --cpu-prof, to compare profiles). */
+  forwarderNodeArgs?: readonly string[];
   /** LLM and TTS on a second sim engine process (STT alone on the counting one). */
   splitStages?: boolean;
   /** The relay's STT onBudgetExceeded (default cancel: restart the stream). */
@@ -89,22 +95,27 @@ export async function startUplinkEnv(o: UplinkEnvOptions = {}): Promise<UplinkEn
       join(pipelines, 'speech.yaml'),
       speechPipeline(sink.address, engines, o.sttBudgetAction ?? 'cancel'),
     );
+    const relayConfig: RelayChildConfig = {
+      pipelinesDir: pipelines,
+      jwtSecret: TEST_JWT_SECRET,
+      adminKey: TEST_ADMIN_KEY,
+    };
     const relay = await spawnBenchChild<RelayChildInfo>(
       here('./relay-child.ts'),
-      {
-        pipelinesDir: pipelines,
-        jwtSecret: TEST_JWT_SECRET,
-        adminKey: TEST_ADMIN_KEY,
-      } satisfies RelayChildConfig,
+      relayConfig,
       o.relayNodeArgs,
     );
     cleanups.push(() => relay.stop());
-    const forwarder = await spawnBenchChild<{ address: string }>(here('./forwarder-child.ts'), {
-      sttAddress: sink.address,
-      maxPendingFrames: MAX_PENDING_FRAMES,
-      sampleRateHz: 16_000,
-      silenceMs: SPEECH_SILENCE_MS,
-    } satisfies ForwarderChildConfig);
+    const forwarder = await spawnBenchChild<{ address: string }>(
+      here('./forwarder-child.ts'),
+      {
+        sttAddress: sink.address,
+        maxPendingFrames: MAX_PENDING_FRAMES,
+        sampleRateHz: 16_000,
+        silenceMs: SPEECH_SILENCE_MS,
+      } satisfies ForwarderChildConfig,
+      o.forwarderNodeArgs,
+    );
     cleanups.push(() => forwarder.stop());
     const token = await testToken({ expiresInSec: 4 * 3600, pipelines: '*' });
     const headers = { authorization: `Bearer ${token}` };
@@ -130,6 +141,16 @@ export async function startUplinkEnv(o: UplinkEnvOptions = {}): Promise<UplinkEn
         headers: { authorization: `Bearer ${token}` },
       },
       forwarderTarget: { url: `ws://${forwarder.info.address}/`, headers: {} },
+      spawnRelay: async (env = {}) => {
+        const child = await spawnBenchChild<RelayChildInfo>(
+          here('./relay-child.ts'),
+          relayConfig,
+          [],
+          env,
+        );
+        const url = `ws://${child.info.mediaAddress}/v1/sessions?pipeline=speech`;
+        return { child, target: { url, headers } };
+      },
       close: closeAll,
     };
   } catch (err) {

@@ -1,5 +1,6 @@
 import { fmt, fmtSpread } from './stats.js';
-import type { SoakResult, UplinkArmSummary, UplinkResult } from './uplink.js';
+import type { UplinkArmSummary, UplinkResult } from './uplink.js';
+import type { SoakResult } from './uplink-soak.js';
 import type { ImpairedRow } from './uplink-impaired.js';
 
 const pct = (v: number, digits = 2): string => fmt(v * 100, digits);
@@ -10,7 +11,7 @@ function armRow(streams: number, a: UplinkArmSummary): string {
       median: a.roundRatios.median * 100,
       min: a.roundRatios.min * 100,
       max: a.roundRatios.max * 100,
-    })} | ${a.sttBackpressure} / ${a.sttRestart} | ${a.sttReconnects} / ${a.sttReplayed} | ${fmtSpread(a.cpuUsPerFrame, 1)} | ${pct(a.cpuShare.median, 0)} | ` +
+    })} | ${a.sttBackpressure} / ${a.sttRestart} | ${a.sttReconnects} / ${a.sttReplayed} | ${fmtSpread(a.cpuUsPerFrame, 1)} | ${fmt(a.eventsPerFrame, 3)} / ${fmt(a.audioOutPerFrame, 3)} | ${fmt(a.cpuUsPerMessage.median, 1)} | ${pct(a.cpuShare.median, 0)} | ` +
     `${a.budgetCancels} / ${a.utterances} | ${a.turns} | ${fmt(a.p50Us.median / 1000, 1)} / ${fmt(a.p99Us.median / 1000, 1)} | ` +
     `${pct(a.boxBusy.median, 0)} | ${fmt(a.sendLagP99Ms.median, 1)} |`
   );
@@ -23,26 +24,32 @@ export function uplinkMarkdown(u: UplinkResult, rounds: number): string[] {
     '',
     'Every stream talks in turns (voiced 1.0–2.6 s, then 0.9–2.5 s of silence: voice about half the',
     'time), a voiced harmonic signal at about -16 dBFS; bursty arrival: ' + u.arrival + '.',
-    'Relay: the `speech` pipeline (sim STT, LLM, TTS on one sim engine process; replies flow back).',
+    'Relay: the `speech` pipeline: per frame reorder, energy VAD, turn-taking and the STT write;',
+    'per utterance the STT partials and final as events to the client, an LLM and a TTS stream, and',
+    'the reply audio paced down to the client (STT on the counting sim engine process, LLM and TTS',
+    'on a second one, so the STT engine does the same work for both arms).',
     'Forwarder: ws in, one gRPC Recognize stream per connection to the same sim STT, the same',
-    'channel options and drop rule (500 frames waiting in the write buffer), nothing else.',
+    'channel options and drop rule (500 frames waiting in the write buffer), nothing else: it',
+    'reads no STT response and sends its clients nothing but `session.ready`.',
     '"to STT": frames the sim STT received, each once (a re-opened stream\'s replay is not counted',
     'again), ÷ frames the process received (all rounds pooled);',
-    'CPU per frame: process CPU (user + system) in the window ÷ frames received in it.',
+    'CPU per frame: process CPU (user + system) in the window ÷ frames received in it. Out per',
+    'frame: JSON events / reply audio frames the clients got ÷ frames received (whole round).',
+    'CPU per message: CPU per frame ÷ (1 + out per frame), i.e. per message moved either way.',
     '',
-    '| streams | arm | to STT / received | to STT % | round % | stt_backpressure / stt_restart drops | STT re-opens / frames replayed | CPU µs per frame | CPU % of a core | STT-budget cancels / utterances | turns | STT latency p50 / p99 ms | box busy % | sender lag p99 ms |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| streams | arm | to STT / received | to STT % | round % | stt_backpressure / stt_restart drops | STT re-opens / frames replayed | CPU µs per frame | out per frame: events / audio | CPU µs per message | CPU % of a core | STT-budget cancels / utterances | turns | STT latency p50 / p99 ms | box busy % | sender lag p99 ms |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const l of u.levels) {
     md.push(armRow(l.streams, l.relay), armRow(l.streams, l.forwarder));
   }
   md.push(
     '',
-    '| streams | relay ÷ forwarder: to STT % | CPU per frame |',
-    '|---:|---:|---:|',
+    '| streams | relay ÷ forwarder: to STT % | CPU per frame | CPU per message |',
+    '|---:|---:|---:|---:|',
     ...u.levels.map(
       (l) =>
-        `| ${l.streams} | ${pct(l.relay.ratio)} ÷ ${pct(l.forwarder.ratio)} | ${fmtSpread(l.cpuRatio)} |`,
+        `| ${l.streams} | ${pct(l.relay.ratio)} ÷ ${pct(l.forwarder.ratio)} | ${fmtSpread(l.cpuRatio)} | ${fmtSpread(l.cpuRatioPerMessage)} |`,
     ),
     '',
   );

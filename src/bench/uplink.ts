@@ -51,6 +51,9 @@ export interface UplinkRound {
   insideOver25ms: number;
   /** Process CPU per frame received in the window, µs. */
   cpuUsPerFrame: number;
+  /** Messages the process sent its clients (whole round): JSON events, reply audio frames. */
+  eventsOut: number;
+  audioOut: number;
   cpuShare: number;
   simCpuShare: number;
   boxBusy: number;
@@ -128,6 +131,7 @@ export async function uplinkRound(
   const trace = spec.trace === true ? await env.sink.trace() : undefined;
   await closeClients(opened.clients);
   await waitSessionsClosed(arm.child);
+  const audioOut = opened.clients.reduce((a, c) => a + c.downFrames, 0);
   const received = stat(after, 'framesIn') - stat(before, 'framesIn');
   const windowFrames = stat(s1, 'framesIn') - stat(s0, 'framesIn');
   const total = (f: (l: SpeechClientLog) => number): number =>
@@ -152,6 +156,8 @@ export async function uplinkRound(
       Math.max(1, stat(after, 'frameRelayCount') - stat(before, 'frameRelayCount')),
     insideOver25ms: stat(after, 'frameRelayOver25ms') - stat(before, 'frameRelayOver25ms'),
     cpuUsPerFrame: windowFrames === 0 ? NaN : (s1.cpuUs - s0.cpuUs) / windowFrames,
+    eventsOut: total((l) => l.events),
+    audioOut,
     ...windowShares(w0, w1),
     up,
     outOfOrder: counts.outOfOrder,
@@ -184,6 +190,11 @@ export interface UplinkArmSummary {
   sttReplayed: number;
   dropped: number;
   cpuUsPerFrame: Spread;
+  /** Messages sent to the clients per frame received (events, reply audio; all rounds pooled). */
+  eventsPerFrame: number;
+  audioOutPerFrame: number;
+  /** CPU per message moved: CPU per frame ÷ (1 + messages out per frame received). */
+  cpuUsPerMessage: Spread;
   cpuShare: Spread;
   simCpuShare: Spread;
   boxBusy: Spread;
@@ -196,6 +207,12 @@ export interface UplinkArmSummary {
   outOfOrder: number;
   sendLagP99Ms: Spread;
   openFailures: number;
+}
+
+/** CPU per message moved: the round's CPU per frame spread over frames in and messages out. */
+function perMessage(r: UplinkRound): number {
+  const out = r.received === 0 ? 0 : (r.eventsOut + r.audioOut) / r.received;
+  return r.cpuUsPerFrame / (1 + out);
 }
 
 function summarizeUplink(rs: readonly UplinkRound[]): UplinkArmSummary {
@@ -215,6 +232,9 @@ function summarizeUplink(rs: readonly UplinkRound[]): UplinkArmSummary {
     sttReplayed: sum((r) => r.sttReplayed),
     dropped: sum((r) => r.dropped),
     cpuUsPerFrame: spread(rs.map((r) => r.cpuUsPerFrame)),
+    eventsPerFrame: received === 0 ? NaN : sum((r) => r.eventsOut) / received,
+    audioOutPerFrame: received === 0 ? NaN : sum((r) => r.audioOut) / received,
+    cpuUsPerMessage: spread(rs.map(perMessage)),
     cpuShare: spread(rs.map((r) => r.cpuShare)),
     simCpuShare: spread(rs.map((r) => r.simCpuShare)),
     boxBusy: spread(rs.map((r) => r.boxBusy)),
@@ -234,8 +254,10 @@ export interface UplinkLevel {
   streams: number;
   relay: UplinkArmSummary;
   forwarder: UplinkArmSummary;
-  /** Relay ÷ forwarder CPU per frame, per round pair. */
+  /** Relay ÷ forwarder CPU per frame received, per round pair. */
   cpuRatio: Spread;
+  /** Relay ÷ forwarder CPU per message moved (frames in + messages out), per round pair. */
+  cpuRatioPerMessage: Spread;
 }
 
 export interface UplinkPlan {
@@ -281,7 +303,7 @@ export async function benchUplink(
         log(
           `  uplink ${streams} streams, round ${r + 1}/${plan.rounds}, ${arm.name}: ` +
             `to STT ${res.toStt}/${res.received} (${(res.ratio * 100).toFixed(2)} %), ` +
-            `${res.cpuUsPerFrame.toFixed(1)} µs CPU/frame, cpu ${(res.cpuShare * 100).toFixed(0)} %, ` +
+            `${res.cpuUsPerFrame.toFixed(1)} µs CPU/frame, out ${res.eventsOut} events + ${res.audioOut} frames, cpu ${(res.cpuShare * 100).toFixed(0)} %, ` +
             `stt cancels ${res.budgetCancels}/${res.utterances}, p99 ${(res.up.p99 / 1000).toFixed(1)} ms, ` +
             `stt errors ${res.sttErrors}, reopens ${res.sttReconnects}, replayed ${res.sttReplayed}` +
             (arm.name === 'relay'
@@ -297,6 +319,12 @@ export async function benchUplink(
       relay: summarizeUplink(rel),
       forwarder: summarizeUplink(fwd),
       cpuRatio: spread(rel.map((r, i) => r.cpuUsPerFrame / (fwd[i]?.cpuUsPerFrame ?? NaN))),
+      cpuRatioPerMessage: spread(
+        rel.map((r, i) => {
+          const f = fwd[i];
+          return f === undefined ? NaN : perMessage(r) / perMessage(f);
+        }),
+      ),
     });
   }
   return {
@@ -309,91 +337,4 @@ export async function benchUplink(
 export function describeArrival(p: ImpairmentProfile): string {
   const b = p.burst;
   return `every ${b?.everyMs ?? 0} ms, ${b?.lengthMs ?? 0} ms of frames held and sent at once, in order`;
-}
-
-export interface SoakResult {
-  streams: number;
-  seconds: number;
-  utterances: number;
-  sttCancels: number;
-  cancelPct: number;
-  otherCancels: number;
-  turns: number;
-  received: number;
-  toStt: number;
-  ratio: number;
-  sttBackpressure: number;
-  sttRestart: number;
-  audioDroppedErrors: number;
-  cpuShare: number;
-  cpuUsPerFrame: number;
-  up: Summary;
-  /** Per 10 s window from the start: STT-budget cancels and the sessions they hit. */
-  windows: { startS: number; cancels: number; sessions: number }[];
-  loadAvg: number[];
-}
-
-/** `streams` speech-like relay sessions for `seconds`, STT-budget cancels per 10 s window. */
-export async function benchSoak(
-  env: UplinkEnv,
-  o: { streams: number; seconds: number },
-  log: (line: string) => void,
-): Promise<SoakResult> {
-  const r = await uplinkRound(
-    env,
-    { name: 'relay', target: env.relayTarget, child: env.relay },
-    {
-      streams: o.streams,
-      warmupMs: 0,
-      measureMs: o.seconds * 1000,
-      arrival: BURSTY_ARRIVAL,
-      seed: 4242,
-    },
-  );
-  const windows: SoakResult['windows'] = [];
-  for (let s = 0; s < o.seconds; s += 10) {
-    windows.push({ startS: s, cancels: 0, sessions: 0 });
-  }
-  const hit = windows.map(() => new Set<number>());
-  let other = 0;
-  r.logs.forEach((l, session) => {
-    for (const b of l?.budgetCancels ?? []) {
-      if (b.stage !== 'stt') {
-        other++;
-        continue;
-      }
-      const w = Math.min(windows.length - 1, Math.floor((b.atMs - r.startedAtMs) / 10_000));
-      const row = windows[Math.max(0, w)];
-      if (row !== undefined) {
-        row.cancels++;
-        hit[Math.max(0, w)]?.add(session);
-      }
-    }
-  });
-  windows.forEach((w, i) => (w.sessions = hit[i]?.size ?? 0));
-  const res: SoakResult = {
-    streams: r.streams,
-    seconds: o.seconds,
-    utterances: r.utterances,
-    sttCancels: r.budgetCancels,
-    cancelPct: r.utterances === 0 ? NaN : (100 * r.budgetCancels) / r.utterances,
-    otherCancels: other,
-    turns: r.turns,
-    received: r.received,
-    toStt: r.toStt,
-    ratio: r.ratio,
-    sttBackpressure: r.sttBackpressure,
-    sttRestart: r.sttRestart,
-    audioDroppedErrors: r.audioDroppedErrors,
-    cpuShare: r.cpuShare,
-    cpuUsPerFrame: r.cpuUsPerFrame,
-    up: r.up,
-    windows,
-    loadAvg: [],
-  };
-  log(
-    `  soak: ${res.sttCancels} STT-budget cancels / ${res.utterances} utterances (${res.cancelPct.toFixed(2)} %), ` +
-      `to STT ${res.toStt}/${res.received}, worst window ${Math.max(0, ...windows.map((w) => w.sessions))} sessions`,
-  );
-  return res;
 }

@@ -71,7 +71,14 @@ export type ServerEvent =
   | { type: 'response.started'; turnId: string }
   | { type: 'response.text.delta'; turnId: string; text: string }
   | { type: 'response.audio.mark'; turnId: string; mark: string; seq: number }
-  | { type: 'response.done'; turnId: string; text: string }
+  | {
+      type: 'response.done';
+      turnId: string;
+      /** The model's reply text. */
+      text: string;
+      /** What the caller heard: the reply with fillers where they played (the history's text). */
+      heardText: string;
+    }
   | {
       type: 'response.function_call';
       turnId: string;
@@ -81,6 +88,14 @@ export type ServerEvent =
       arguments: string;
     }
   | { type: 'response.function_call.cancelled'; turnId: string; callId: string }
+  | {
+      type: 'response.function_call.kept';
+      turnId: string;
+      callId: string;
+      name: string;
+      /** False when the result is an error result. */
+      ok: boolean;
+    }
   | { type: 'response.filler'; turnId: string; text: string }
   | { type: 'response.interrupted'; turnId: string; heardText: string; heardAudioMs: number }
   | ({ type: 'turn.metrics' } & TurnMetrics)

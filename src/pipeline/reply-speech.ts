@@ -5,7 +5,14 @@ import { minDeadline } from '../core/deadline.js';
 import type { RelayError } from '../errors/errors.js';
 import type { BudgetWatch } from './budget-watch.js';
 import { ReplyFramer } from './reply-framer.js';
-import type { StageCallHandlers, StageRoute, TtsCall, TtsEvent } from '../stages/stage-ports.js';
+import type {
+  CachedSpeech,
+  StageCallHandlers,
+  StageRoute,
+  TtsCall,
+  TtsEvent,
+} from '../stages/stage-ports.js';
+import { SpokenText } from './tools/spoken-text.js';
 import type { TurnObserver } from './turn-observer.js';
 import type { TurnContext } from './turn-types.js';
 
@@ -59,18 +66,38 @@ export class ReplySpeech {
   #text = '';
   #ended = false;
   #audioMs = 0;
+  readonly #spoken = new SpokenText();
 
   constructor(options: ReplySpeechOptions) {
     this.#o = options;
     this.#framer = new ReplyFramer(
       bytesPerFrame(options.ctx.config.audio.sampleRateHz),
-      (payload, textEnd) => this.#emitFrame(payload, textEnd),
+      (payload, textEnd) => this.#emitFrame(payload, this.#spoken.reply(this.#text, textEnd)),
     );
   }
 
   /** The text sent to synthesis so far (what the user can have heard). */
   get text(): string {
     return this.#text;
+  }
+
+  /** The text of the audio queued so far, fillers included, in playout order. */
+  get spoken(): SpokenText {
+    return this.#spoken;
+  }
+
+  /** Fillers and reply text queued for playout, then reply text sent to TTS without audio yet. */
+  get hearable(): string {
+    return `${this.#spoken.text} ${this.#text.slice(this.#spoken.replyEnd)}`;
+  }
+
+  /** What was heard: the spoken text up to `end`, or all of it (the reply done). */
+  heardText(end: number | undefined): string {
+    const spoken = this.#spoken;
+    if (end === undefined) {
+      spoken.reply(this.#text, this.#text.length);
+    }
+    return spoken.text.slice(0, end).trimEnd();
   }
 
   get attempt(): number {
@@ -150,19 +177,21 @@ export class ReplySpeech {
   }
 
   /**
-   * Queue audio spoken outside the reply text (a filler) now, between the reply's own
-   * frames; it adds no text, so what was heard of the reply is unchanged.
+   * Queue a filler (speech outside the reply text) now, between the reply's own frames:
+   * its text enters the spoken text there, placed on its frames by its cached alignment.
    */
-  insert(audio: Buffer): void {
+  insert(speech: CachedSpeech, text: string): void {
     const fb = bytesPerFrame(this.#o.ctx.config.audio.sampleRateHz);
-    const textEnd = this.#framer.textEnd;
-    for (let off = 0; off < audio.length; off += fb) {
+    const { audio } = speech;
+    const ends = this.#spoken.filler(text, speech.spans, fb, Math.ceil(audio.length / fb));
+    ends.forEach((end, i) => {
+      const off = i * fb;
       let payload = audio.subarray(off, off + fb);
       if (payload.length < fb) {
         payload = Buffer.concat([payload, Buffer.alloc(fb - payload.length)]);
       }
-      this.#emitFrame(payload, textEnd);
-    }
+      this.#emitFrame(payload, end);
+    });
   }
 
   /** Budget fallback: cancel the synthesis and resend its text to the next endpoint. */

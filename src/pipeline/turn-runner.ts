@@ -97,6 +97,19 @@ export class TurnRunner {
       marksInUse: () => this.#marksInUse,
       clientTools: this.#clientTools,
       ttsCache: options.phraseCache,
+      toolResultKept: (turnId, messages, call, ok) => {
+        if (this.#closed) {
+          return;
+        }
+        this.#history.addAll(messages);
+        options.emit({
+          type: 'response.function_call.kept',
+          turnId,
+          callId: call.id,
+          name: call.name,
+          ok,
+        });
+      },
     };
   }
 
@@ -301,8 +314,7 @@ export class TurnRunner {
     if (result.outcome === 'cancelled') {
       return;
     }
-    this.#history.addAll(result.toolExchange);
-    this.#history.add('assistant', result.heardText);
+    this.#history.addAll(result.history);
     const eot = this.#o.cutoffs.metricsFor(turn.turnId);
     const metrics = eot === undefined ? result.metrics : { ...result.metrics, endOfTurn: eot };
     this.#lastTurns.push(metrics);

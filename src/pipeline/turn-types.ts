@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { PipelineConfig } from '../config/pipeline-schema.js';
 import type { ServerEvent, TurnMetrics } from '../frames/events.js';
 import type { OutputFrame } from '../frames/frames.js';
-import type { ChatTurn } from '../frames/chat.js';
+import type { ChatTurn, ToolCallRecord } from '../frames/chat.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PhraseCache, TurnStages } from '../stages/stage-ports.js';
 import type { TurnOutcome } from './turn-observer.js';
@@ -27,6 +27,8 @@ export interface TurnContext {
   readonly clientTools: ClientTools;
   /** The process's cache of synthesised fixed phrases (fillers). */
   readonly ttsCache: PhraseCache;
+  /** A `keep` tool call of an ended turn has its result: `messages` (call, result) join the history. */
+  toolResultKept(turnId: string, messages: ChatTurn[], call: ToolCallRecord, ok: boolean): void;
 }
 
 export interface TurnInput {
@@ -42,9 +44,12 @@ export interface TurnInput {
 
 export interface TurnResult {
   outcome: TurnOutcome;
-  /** The reply text the user heard (whole reply when done, the heard prefix otherwise). */
+  /**
+   * What the user heard, fillers included where they played (the whole spoken text when
+   * done, the heard prefix otherwise).
+   */
   heardText: string;
   metrics: TurnMetrics;
-  /** The tool calls and results of the turn, in order, for the history. */
-  toolExchange: readonly ChatTurn[];
+  /** The turn's messages for the history: heard text, tool calls and results, in order. */
+  history: ChatTurn[];
 }

@@ -45,6 +45,7 @@ function rig(yaml = YAML(60_000)): Rig {
       marksInUse: () => false,
       clientTools: new ClientTools(),
       ttsCache: new TtsCache(1 << 20),
+      toolResultKept: () => undefined,
     },
     {
       turnId: 's1.t1',

@@ -41,8 +41,6 @@ export class Turn {
   #replyText = '';
   readonly #playout = new PlayoutTracker();
   #finished = false;
-  /** Offset in the reply text where the current generation's text starts. */
-  #roundStart = 0;
   #held: boolean;
   #heldText = '';
   readonly #tools: TurnTools;
@@ -77,7 +75,7 @@ export class Turn {
       turnId: this.turnId,
       deadlineMs: this.#deadlineMs,
       finished: () => this.#finished,
-      insert: (speech) => this.#speech.insert(speech.audio),
+      insert: (speech, text) => this.#speech.insert(speech, text),
     });
     this.#tools = new TurnTools({
       sessionId: ctx.sessionId,
@@ -87,6 +85,9 @@ export class Turn {
       metrics: ctx.metrics,
       emit: (ev) => ctx.emit(ev),
       onSlow: () => !this.#held && this.#fillers.play('tool'),
+      spoken: () => this.#speech.spoken.text,
+      kept: (messages, outcome) =>
+        ctx.toolResultKept(this.turnId, messages, outcome.call, outcome.ok),
     });
   }
 
@@ -94,9 +95,9 @@ export class Turn {
     return this.#replyText;
   }
 
-  /** The reply text sent to speech so far (echo filtering). */
+  /** What the caller hears or is about to (echo filtering). */
   get spokenText(): string {
-    return this.#speech.text;
+    return this.#speech.hearable;
   }
 
   get finished(): boolean {
@@ -195,7 +196,9 @@ export class Turn {
           turnId: this.turnId,
           sessionId: this.#ctx.sessionId,
           messages:
-            round === 0 ? this.#input.messages : [...this.#input.messages, ...this.#tools.exchange],
+            round === 0
+              ? this.#input.messages
+              : [...this.#input.messages, ...this.#tools.exchange()],
           tools: toolDeclarations(config),
           config: stage,
           endpoint,
@@ -274,12 +277,11 @@ export class Turn {
 
   /** The generation ended with tool calls: speak what it said, run them, generate again. */
   #runTools(): void {
-    const text = this.#replyText.slice(this.#roundStart);
     if (!this.#held) {
       this.#flushPhrase();
     }
     this.#llm = undefined;
-    this.#tools.run(text, (err) => {
+    this.#tools.run((err) => {
       if (this.#finished) {
         return;
       }
@@ -287,7 +289,6 @@ export class Turn {
         this.#fail('llm', err);
         return;
       }
-      this.#roundStart = this.#replyText.length;
       this.#llmFirst = false;
       this.#llmAttempt = 0;
       this.#startLlm();
@@ -363,7 +364,7 @@ export class Turn {
     }
     this.#finished = true;
     this.#budgets.close();
-    this.#tools.end();
+    const openRound = this.#tools.end(outcome !== 'interrupted');
     this.#deadAir?.close();
     const llm = this.#llm;
     const tts = this.#speech.detach();
@@ -376,24 +377,20 @@ export class Turn {
     }
     this.#obs.ended(outcome, failure, counted);
     const heard = this.heard(nowMs());
-    const heardText =
-      outcome === 'done' ? this.#replyText : this.#speech.text.slice(0, heard.end).trimEnd();
+    const heardText = this.#speech.heardText(outcome === 'done' ? undefined : heard.end);
+    const { turnId } = this;
     if (outcome === 'done') {
-      this.#ctx.emit({ type: 'response.done', turnId: this.turnId, text: this.#replyText });
+      this.#ctx.emit({ type: 'response.done', turnId, text: this.#replyText, heardText });
     } else if (outcome === 'interrupted') {
-      this.#ctx.emit({
-        type: 'response.interrupted',
-        turnId: this.turnId,
-        heardText,
-        heardAudioMs: heard.audioMs,
-      });
+      const heardAudioMs = heard.audioMs;
+      this.#ctx.emit({ type: 'response.interrupted', turnId, heardText, heardAudioMs });
     }
     this.#obs.agent(this.#tools.calls, this.#tools.toolMs, this.#deadAir?.deadMs ?? 0);
     this.#onEnd(this, {
       outcome,
       heardText,
       metrics: this.#obs.metrics,
-      toolExchange: this.#tools.exchange,
+      history: this.#tools.history(heardText, openRound),
     });
   }
 }

@@ -53,6 +53,7 @@ describe('dead-air governor', () => {
       token: await testToken(),
     });
     await c.log.waitFor('session.ready');
+    const heard: string[] = [];
     for (const text of ['first question', 'second question']) {
       let audioBeforeText = 0;
       const before = c.log.of('response.text.delta').length;
@@ -79,7 +80,21 @@ describe('dead-air governor', () => {
       expect(audioBeforeText).toBeGreaterThan(0);
       expect(metrics.deadAirMs).toBeGreaterThanOrEqual(300);
       expect(metrics.budgetsExceeded).toEqual([]);
+      // What the caller heard, fillers included where they played, is the turn's heard text.
+      const done = c.log.of('response.done').find((e) => e.turnId === started.turnId);
+      const fillers = c.log.of('response.filler').filter((e) => e.turnId === started.turnId);
+      expect(done?.heardText.startsWith('Hmm, one second.')).toBe(true);
+      const parts = done?.heardText.split('Hmm, one second.') ?? [];
+      expect(parts.length - 1).toBe(fillers.length);
+      expect(parts.join(' ').replace(/\s+/g, ' ').trim()).toBe(done?.text);
+      heard.push(done?.heardText ?? '');
     }
+    // The history holds exactly what was heard: the second turn's request carries it.
+    const req = sim.llm.requests.all.filter((r) =>
+      r.messages.some((m) => m.content === 'second question'),
+    );
+    const assistant = req[0]?.messages.filter((m) => m.role === 'ASSISTANT').map((m) => m.content);
+    expect(assistant).toEqual([heard[0]]);
     // The second filler came from the cache: one synthesis for two fillers.
     expect(c.log.of('response.filler').length).toBeGreaterThanOrEqual(2);
     expect(fillerSyntheses).toHaveLength(1);

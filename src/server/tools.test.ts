@@ -27,6 +27,10 @@ let hook: Server;
 let hookUrl: string;
 const hookRequests: HookRequest[] = [];
 let hookMode: 'ok' | '500' | 'hang' = 'ok';
+/** Called when the relay aborts a webhook request before it was answered. */
+let onHookAborted: (() => void) | undefined;
+/** Called when a webhook request has come in. */
+let onHookRequest: (() => void) | undefined;
 
 /** How a receiver verifies the signature (README "Tools"). */
 function verify(body: string, header: string): boolean {
@@ -38,7 +42,13 @@ function verify(body: string, header: string): boolean {
   return timingSafeEqual(want, Buffer.from(m[2] ?? '', 'hex'));
 }
 
-function pipeline(name: string, tools: string, llmEndpoint: string, extra = ''): string {
+function pipeline(
+  name: string,
+  tools: string,
+  llmEndpoint: string,
+  extra = '',
+  fillerDelayMs = 200,
+): string {
   return `name: ${name}
 stages:
   stt: { endpoints: [embedded:sim], budgetMs: 3000 }
@@ -46,7 +56,7 @@ stages:
   tts: { endpoints: ['${llmEndpoint}'], budgetMs: 5000, voice: ${name} }
 tools:
 ${tools}
-fillers: { delayMs: 200, phrases: ['One moment please.'] }
+fillers: { delayMs: ${fillerDelayMs}, phrases: ['One moment please.'] }
 ${extra}`;
 }
 
@@ -60,14 +70,15 @@ const SLOTS_TOOL = `  - name: get_slots
     run: client
     timeoutMs: 20000`;
 
-const hookTool = (timeoutMs: number): string => `  - name: get_slots
+const hookTool = (timeoutMs: number, onBargeIn = 'cancel'): string => `  - name: get_slots
     parameters:
       type: object
       properties: { day: { type: string } }
       required: [day]
     run: webhook
     webhook: { url: '${hookUrl}', secretEnv: ${SECRET_ENV} }
-    timeoutMs: ${timeoutMs}`;
+    timeoutMs: ${timeoutMs}
+    onBargeIn: ${onBargeIn}`;
 
 beforeAll(async () => {
   process.env[SECRET_ENV] = SECRET;
@@ -77,8 +88,15 @@ beforeAll(async () => {
     req.on('end', () => {
       const signature = String(req.headers['x-relay-signature'] ?? '');
       hookRequests.push({ body, signature, valid: verify(body, signature) });
+      onHookRequest?.();
       if (hookMode === 'hang') {
-        return; // never answers: the tool's timeout must end the wait
+        // Never answers: the tool's timeout or a barge-in must end the wait.
+        res.on('close', () => {
+          if (!res.writableFinished) {
+            onHookAborted?.();
+          }
+        });
+        return;
       }
       if (hookMode === '500') {
         res.writeHead(500).end('boom');
@@ -102,6 +120,14 @@ beforeAll(async () => {
     client: pipeline('client', SLOTS_TOOL, sim.address),
     hook: pipeline('hook', hookTool(3000), sim.address),
     hookslow: pipeline('hookslow', hookTool(300), sim.address),
+    hookcancel: pipeline('hookcancel', hookTool(1500), sim.address, '', 60_000),
+    keep: pipeline(
+      'keep',
+      SLOTS_TOOL.replace('run: client', 'run: client\n    onBargeIn: keep'),
+      sim.address,
+      '',
+      60_000,
+    ),
   };
   for (const [n, y] of Object.entries(files)) {
     await writeFile(join(dir, `${n}.yaml`), y);
@@ -141,13 +167,16 @@ describe('client tools over protocol v1', () => {
     }, 1500);
     const done = await c.log.waitFor('response.done', (e) => e.turnId === call.turnId, 20_000);
     expect(done.text).toBe('Result: {"slots":["19:00"]}.');
+    // The caller heard the filler, then the answer: both are the turn's heard text.
+    expect(done.heardText).toBe('One moment please. Result: {"slots":["19:00"]}.');
     const metrics = await c.log.waitFor('turn.metrics', (e) => e.turnId === call.turnId);
     expect(metrics.toolCalls).toBe(1);
     expect(metrics.toolMs).toBeGreaterThan(0);
     const types = c.log.events.map((e) => e.type);
     expect(types.indexOf('response.filler')).toBeLessThan(types.indexOf('response.text.delta'));
 
-    // The next request carries the exact exchange: user, call, result, answer.
+    // The next request carries the exact exchange: user, call (with the filler heard
+    // while it ran), result, answer.
     c.sendEvent({ type: 'input.text', text: 'thanks' });
     await c.log.waitFor('response.function_call', (e) => e.turnId !== call.turnId);
     const req = sim.llm.requests.all.filter((r) => r.sessionId === metrics.turnId.split('.t')[0]);
@@ -156,7 +185,7 @@ describe('client tools over protocol v1', () => {
     const convo = last?.messages.filter((m) => m.role !== 'SYSTEM');
     expect(convo?.map((m) => [m.role, m.content, m.toolCallId])).toEqual([
       ['USER', 'any table on friday?', ''],
-      ['ASSISTANT', '', ''],
+      ['ASSISTANT', 'One moment please.', ''],
       ['TOOL', '{"slots":["19:00"]}', call.callId],
       ['ASSISTANT', 'Result: {"slots":["19:00"]}.', ''],
       ['USER', 'thanks', ''],
@@ -209,5 +238,81 @@ describe('webhook tools', () => {
     const late = await s.log.waitFor('response.done', undefined, 20_000);
     expect(late.text).toBe('Result: {"error":"the tool timed out after 300 ms"}.');
     await s.close();
+  });
+});
+
+/** The conversation (without the system message) of the last LLM request of a session. */
+function lastConversation(turnId: string): [string, string, string, string[]][] {
+  const session = turnId.split('.t')[0];
+  const reqs = sim.llm.requests.all.filter((r) => r.sessionId === session);
+  const last = reqs[reqs.length - 1];
+  return (last?.messages ?? [])
+    .filter((m) => m.role !== 'SYSTEM')
+    .map((m) => [m.role, m.content, m.toolCallId, m.toolCalls.map((c) => c.id)]);
+}
+
+describe('barge-in during a tool call', () => {
+  it('keep: the call runs on; its result lands in the history and is announced', async () => {
+    const c = await connect('keep');
+    c.sendEvent({ type: 'input.text', text: 'any table on friday?' });
+    const first = await c.log.waitFor('response.function_call');
+    // The caller talks over the agent while the tool runs.
+    c.sendEvent({ type: 'input.text', text: 'never mind' });
+    await c.log.waitFor('response.interrupted', (e) => e.turnId === first.turnId);
+    const second = await c.log.waitFor('response.function_call', (e) => e !== first);
+    // The kept call is still awaited: its late output is taken, announced, recorded.
+    c.sendEvent({ type: 'function_call.output', callId: first.callId, output: '{"slots":[]}' });
+    const kept = await c.log.waitFor('response.function_call.kept');
+    expect(kept).toEqual({
+      type: 'response.function_call.kept',
+      turnId: first.turnId,
+      callId: first.callId,
+      name: 'get_slots',
+      ok: true,
+    });
+    c.sendEvent({ type: 'function_call.output', callId: second.callId, output: '{"slots":[1]}' });
+    await c.log.waitFor('response.done', (e) => e.turnId === second.turnId, 20_000);
+    expect(c.log.of('response.function_call.cancelled')).toEqual([]);
+
+    c.sendEvent({ type: 'input.text', text: 'thanks' });
+    const third = await c.log.waitFor('response.function_call', (e) => e !== first && e !== second);
+    expect(lastConversation(third.turnId)).toEqual([
+      ['USER', 'any table on friday?', '', []],
+      ['USER', 'never mind', '', []],
+      ['ASSISTANT', '', '', [first.callId]],
+      ['TOOL', '{"slots":[]}', first.callId, []],
+      ['ASSISTANT', '', '', [second.callId]],
+      ['TOOL', '{"slots":[1]}', second.callId, []],
+      ['ASSISTANT', 'Result: {"slots":[1]}.', '', []],
+      ['USER', 'thanks', '', []],
+    ]);
+    await c.close();
+  });
+
+  it('cancel: the webhook request is aborted and the history records the cancellation', async () => {
+    hookMode = 'hang';
+    const aborted = new Promise<void>((r) => (onHookAborted = r));
+    const requested = new Promise<void>((r) => (onHookRequest = r));
+    const before = hookRequests.length;
+    const c = await connect('hookcancel');
+    c.sendEvent({ type: 'input.text', text: 'friday?' });
+    const started = await c.log.waitFor('response.started');
+    await requested;
+    onHookRequest = undefined;
+    c.sendEvent({ type: 'input.text', text: 'never mind' });
+    await c.log.waitFor('response.interrupted', (e) => e.turnId === started.turnId);
+    await aborted;
+    onHookAborted = undefined;
+    hookMode = 'ok';
+    const second = await c.log.waitFor('response.done', undefined, 20_000);
+    expect(c.log.of('response.function_call.kept')).toEqual([]);
+    const callId = (JSON.parse(hookRequests[before]?.body ?? '{}') as { callId: string }).callId;
+    expect(lastConversation(second.turnId).slice(0, 4)).toEqual([
+      ['USER', 'friday?', '', []],
+      ['ASSISTANT', '', '', [callId]],
+      ['TOOL', '{"error":"cancelled: the caller interrupted"}', callId, []],
+      ['USER', 'never mind', '', []],
+    ]);
+    await c.close();
   });
 });

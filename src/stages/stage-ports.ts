@@ -117,10 +117,21 @@ export interface SttStage {
  * How the pipeline gets its stages: the composition root hands a factory in, so
  * `pipeline/` depends on these interfaces only, never on the gRPC clients.
  */
-/** Synthesised speech of one text: PCM and the text offset it speaks up to. */
+/** One TTS chunk's alignment: by byte `audioEnd` of the audio, text up to `textEnd` is spoken. */
+export interface SpeechSpan {
+  audioEnd: number;
+  textEnd: number;
+}
+
+/**
+ * Synthesised speech of one text: PCM, the text offset it speaks up to, and the
+ * alignment of each audio chunk as the TTS stage sent it (replayed on a cache hit, so
+ * what was heard of a cached phrase is as exact as of a live one).
+ */
 export interface CachedSpeech {
   audio: Buffer;
   textEnd: number;
+  spans: readonly SpeechSpan[];
 }
 
 /** Synthesised audio of fixed phrases (fillers), shared by the sessions of a process. */

@@ -1,11 +1,17 @@
-import type { CachedSpeech, PhraseCache, TtsRequest, TurnStages } from './stage-ports.js';
+import type {
+  CachedSpeech,
+  PhraseCache,
+  SpeechSpan,
+  TtsRequest,
+  TurnStages,
+} from './stage-ports.js';
 
 export type CacheResult = 'hit' | 'miss';
 
 /**
  * Synthesised audio of repeated phrases (fillers, greetings, fixed prompts), keyed by
  * engine, voice, format and text; least recently used entries go once the byte bound
- * is reached. One per process, shared by its sessions; concurrent misses of one key
+ * is reached (an entry costs its audio and its alignment spans). One per process, shared by its sessions; concurrent misses of one key
  * share a single synthesis.
  */
 export class TtsCache implements PhraseCache {
@@ -74,20 +80,24 @@ export class TtsCache implements PhraseCache {
   }
 
   #store(key: string, speech: CachedSpeech): void {
-    if (speech.audio.length > this.#maxBytes || this.#entries.has(key)) {
+    const cost = entryBytes(speech);
+    if (cost > this.#maxBytes || this.#entries.has(key)) {
       return;
     }
     this.#entries.set(key, speech);
-    this.#bytes += speech.audio.length;
+    this.#bytes += cost;
     for (const [k, v] of this.#entries) {
       if (this.#bytes <= this.#maxBytes) {
         break;
       }
       this.#entries.delete(k);
-      this.#bytes -= v.audio.length;
+      this.#bytes -= entryBytes(v);
     }
   }
 }
+
+/** Bytes an entry holds: its audio and two numbers per alignment span. */
+const entryBytes = (s: CachedSpeech): number => s.audio.length + s.spans.length * 16;
 
 /** The process's cache (64 MiB). */
 export const sharedTtsCache = new TtsCache(64 * 1024 * 1024);
@@ -100,17 +110,25 @@ export function synthesizeText(
 ): Promise<CachedSpeech> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    const spans: SpeechSpan[] = [];
+    let bytes = 0;
     let textEnd = 0;
     const call = stages.synthesize(req, {
       onEvent: (ev) => {
         chunks.push(Buffer.from(ev.audio));
-        textEnd = ev.textEnd ?? textEnd;
+        bytes += ev.audio.length;
+        textEnd = Math.max(textEnd, ev.textEnd ?? textEnd);
+        spans.push({ audioEnd: bytes, textEnd });
       },
       onDone: (err) => {
         if (err !== undefined) {
           reject(err);
         } else {
-          resolve({ audio: Buffer.concat(chunks), textEnd: Math.max(textEnd, text.length) });
+          resolve({
+            audio: Buffer.concat(chunks),
+            textEnd: Math.max(textEnd, text.length),
+            spans,
+          });
         }
       },
     });

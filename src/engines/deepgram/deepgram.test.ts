@@ -55,7 +55,8 @@ const finals = (rec: StreamRecorder<Res>) =>
 describe('deepgram bridge against the fake', () => {
   it('a full turn: interims, speech events and one final per utterance mapped to capture time', async () => {
     const { call, rec } = open('dg-turn');
-    await rec.next((m) => m.ready != null);
+    const ready = await rec.next((m) => m.ready != null);
+    expect(ready.message.ready?.audioProgress).toBe(true);
     const chunks = audioChunks([
       ['silence', 200],
       ['voice', 800],
@@ -70,6 +71,10 @@ describe('deepgram bridge against the fake', () => {
     call.end();
     const status = await rec.done();
     expect(status.code).toBe(GrpcStatus.OK);
+    // Every audio message Deepgram's socket took is reported, 25 at a time.
+    const progress = rec.messages.flatMap((m) => (m.progress != null ? [m.progress] : []));
+    const every25 = Array.from({ length: Math.floor(chunks.length / 25) }, (_, i) => 25 * (i + 1));
+    expect(progress.map((p) => p.audioMessages)).toEqual(every25);
     expect(finals(rec).map((t) => [t.text, t.utterance])).toEqual([
       ['book a table', 1],
       ['for two people', 2],

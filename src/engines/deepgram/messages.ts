@@ -46,4 +46,5 @@ export const DEEPGRAM_READY = {
   grammar: false,
   sampleRatesHz: [8000, 16000, 24000, 48000],
   engine: 'deepgram',
+  audioProgress: true,
 };

@@ -26,6 +26,7 @@ import type { RecognizeRequest__Output } from '../../generated/voicerelay/v1/Rec
 import type { RecognizeResponse } from '../../generated/voicerelay/v1/RecognizeResponse.js';
 import { UpstreamError } from '../openai/upstream.js';
 import { CaptureTimeline } from '../pocketsphinx/timeline.js';
+import { audioReadCounter } from '../shared/audio-progress.js';
 import type { EngineCall } from '../shared/engine-call.js';
 import { asUpstreamError } from '../speech-bridge/provider.js';
 import {
@@ -71,6 +72,8 @@ export class DeepgramSttSession {
   #flush: { turnId: string; sinceMs: number } | undefined;
   #halfClosedAtMs = 0;
   #unsubscribe: (() => void) | undefined;
+  /** An audio message is read once Deepgram's socket took it (so its backlog shows). */
+  readonly #read = audioReadCounter((report) => this.#send(report));
 
   constructor(call: SttCall, engine: DeepgramEngine) {
     this.#call = call;
@@ -179,7 +182,7 @@ export class DeepgramSttSession {
     this.#lastSentMs = nowMs();
     this.#send({ ready: { ...DEEPGRAM_READY, partialResults: this.#interim } });
     for (const b of this.#queued) {
-      ws.send(b);
+      ws.send(b, this.#read);
     }
     this.#queued = [];
     this.#queuedBytes = 0;
@@ -195,7 +198,7 @@ export class DeepgramSttSession {
   #onAudio(chunk: AudioChunk__Output): void {
     const usable = chunk.audio.length - (chunk.audio.length % this.#bytesPerSample);
     if (usable <= 0 || this.#halfClosedAtMs > 0) {
-      return;
+      return this.#read();
     }
     const audio = usable === chunk.audio.length ? chunk.audio : chunk.audio.subarray(0, usable);
     const samples = usable / this.#bytesPerSample;
@@ -204,13 +207,13 @@ export class DeepgramSttSession {
     this.#lastCaptureEndMs = chunk.captureTsMs + (samples * 1000) / this.#rateHz;
     this.#pending = true;
     if (this.#state === 'open' && this.#ws !== undefined) {
-      this.#ws.send(audio);
+      this.#ws.send(audio, this.#read);
       this.#lastSentMs = nowMs();
       return;
     }
     if (this.#queuedBytes + audio.length > MAX_QUEUED_BYTES) {
       this.#engine.monitor.stats.droppedAudioBytes += audio.length;
-      return;
+      return this.#read();
     }
     this.#queued.push(Buffer.from(audio));
     this.#queuedBytes += audio.length;

@@ -19,3 +19,14 @@ export class AudioProgress {
       : undefined;
   }
 }
+
+/** A callback counting one audio message read, which sends the report when one is due. */
+export function audioReadCounter(send: (report: Pick<RecognizeResponse, 'progress'>) => void) {
+  const progress = new AudioProgress();
+  return (): void => {
+    const report = progress.onAudio();
+    if (report !== undefined) {
+      send(report);
+    }
+  };
+}

@@ -9,7 +9,7 @@ export interface FillersOptions {
   deadlineMs: number;
   finished(): boolean;
   /** Queue the filler's audio for playout now. */
-  insert(speech: CachedSpeech): void;
+  insert(speech: CachedSpeech, text: string): void;
 }
 
 /**
@@ -58,7 +58,7 @@ export class Fillers {
           }
           metrics.fillers.labels(reason).inc();
           ctx.emit({ type: 'response.filler', turnId, text });
-          this.#o.insert(speech);
+          this.#o.insert(speech, text);
         },
         (err: unknown) => {
           this.#busy = false;

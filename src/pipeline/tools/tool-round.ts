@@ -26,6 +26,9 @@ const errorContent = (message: string): string => JSON.stringify({ error: messag
 
 class ToolTimeout extends Error {}
 
+/** The result a call cancelled by barge-in leaves in the history. */
+export const CANCELLED = 'cancelled: the caller interrupted';
+
 /**
  * The tool calls of one model response, run in parallel. Arguments are checked against
  * the tool's schema first; every failure (unknown tool, bad arguments, timeout, HTTP
@@ -35,49 +38,66 @@ export class ToolRound {
   readonly #o: ToolRoundOptions;
   readonly #calls: ToolCallRecord[];
   readonly #aborts = new Map<string, { ctl: AbortController; tool: ToolConfig }>();
-  #settled = 0;
+  readonly #outcomes: (ToolOutcome | undefined)[] = [];
+  #runs: Promise<ToolOutcome>[] = [];
 
   constructor(options: ToolRoundOptions, calls: ToolCallRecord[]) {
     this.#o = options;
     this.#calls = calls;
   }
 
-  get settled(): boolean {
-    return this.#settled === this.#calls.length;
-  }
-
   /** Run every call; resolves once all have a result. */
   async run(): Promise<ToolOutcome[]> {
-    return Promise.all(
-      this.#calls.map(async (call) => {
-        const out = await this.#one(call);
-        this.#settled++;
-        return out;
-      }),
-    );
+    this.#runs = this.#calls.map(async (call, i) => {
+      const out = await this.#one(call);
+      this.#outcomes[i] = out;
+      return out;
+    });
+    return Promise.all(this.#runs);
   }
 
   /**
-   * Barge-in: abort the calls whose tool says `cancel` (a client tool is told with
-   * `response.function_call.cancelled`); `keep` calls run on, their results unused.
+   * The turn ends before every call has a result. Calls whose tool says `cancel` (all
+   * of them when `all`: the session closes) are aborted: a client tool is told with
+   * `response.function_call.cancelled`, a webhook request is aborted, and the outcome is
+   * a cancellation error. `keep` calls run on: their outcomes come in `kept`.
    */
-  interrupt(): void {
-    for (const [callId, { ctl, tool }] of this.#aborts) {
-      if (tool.onBargeIn === 'cancel') {
-        ctl.abort(new Error('cancelled: the caller interrupted'));
-        if (tool.run === 'client') {
+  interrupt(all: boolean): { ended: ToolOutcome[]; kept: Promise<ToolOutcome>[] } {
+    const ended: ToolOutcome[] = [];
+    const kept: Promise<ToolOutcome>[] = [];
+    this.#calls.forEach((call, i) => {
+      const done = this.#outcomes[i];
+      const running = this.#aborts.get(call.id);
+      const run = this.#runs[i];
+      if (done !== undefined) {
+        ended.push(done);
+      } else if (!all && running?.tool.onBargeIn === 'keep' && run !== undefined) {
+        kept.push(run);
+      } else {
+        running?.ctl.abort(new Error(CANCELLED));
+        if (running?.tool.run === 'client') {
           this.#o.emit({
             type: 'response.function_call.cancelled',
             turnId: this.#o.turnId,
-            callId,
+            callId: call.id,
           });
         }
+        ended.push({
+          call,
+          ok: false,
+          ran: running?.tool.run ?? 'refused',
+          content: errorContent(CANCELLED),
+        });
       }
-    }
+    });
+    return { ended, kept };
   }
 
-  /** Messages for the history: the assistant's calls, then one result per call. */
+  /** Messages for the history: the assistant's calls (after `text`), one result per call. */
   static messages(text: string, outcomes: readonly ToolOutcome[]): ChatTurn[] {
+    if (outcomes.length === 0) {
+      return text === '' ? [] : [{ role: 'assistant', content: text }];
+    }
     return [
       { role: 'assistant', content: text, toolCalls: outcomes.map((o) => o.call) },
       ...outcomes.map((o): ChatTurn => ({

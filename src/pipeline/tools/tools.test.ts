@@ -120,7 +120,7 @@ describe('TtsCache', () => {
     let synths = 0;
     const speech = (n: number) => () => {
       synths++;
-      return Promise.resolve({ audio: Buffer.alloc(n), textEnd: 1 });
+      return Promise.resolve({ audio: Buffer.alloc(n), textEnd: 1, spans: [] });
     };
     const r = (x: string) => results.push(x);
     await Promise.all([cache.get('a', speech(4), r), cache.get('a', speech(4), r)]);

@@ -7,7 +7,7 @@ import { RelayError } from '../../errors/errors.js';
 import type { LlmRequest } from '../../stages/stage-ports.js';
 import type { ClientTools } from './client-tools.js';
 import { ToolCallAccumulator } from './tool-calls.js';
-import { ToolRound } from './tool-round.js';
+import { ToolRound, type ToolOutcome } from './tool-round.js';
 
 const declared = new WeakMap<PipelineConfig, LlmRequest['tools']>();
 
@@ -34,17 +34,28 @@ export interface TurnToolsOptions {
   emit(event: ServerEvent): void;
   /** A tool round is still running `fillers.delayMs` after it started. */
   onSlow(): void;
+  /** The turn's spoken text so far (reply and fillers queued for playout). */
+  spoken(): string;
+  /** A `keep` call's result landed after the turn ended: its call and result, for the history. */
+  kept(messages: ChatTurn[], outcome: ToolOutcome): void;
+}
+
+/** One finished round: its calls' outcomes and the spoken text's length when they were in. */
+interface Round {
+  outcomes: ToolOutcome[];
+  spokenEnd: number;
 }
 
 /**
- * The tool side of one turn: collects the calls of each generation, runs them, keeps
- * the tool exchange (assistant calls and results) for the next request and the
- * history, and measures the time spent waiting for tools.
+ * The tool side of one turn: collects the calls of each generation, runs them, and
+ * keeps each round's outcomes with the point of the spoken text where they came in, so
+ * the history places what the caller heard (fillers included) around the calls exactly.
+ * Measures the time spent waiting for tools.
  */
 export class TurnTools {
   readonly #o: TurnToolsOptions;
   readonly #acc = new ToolCallAccumulator();
-  readonly #exchange: ChatTurn[] = [];
+  readonly #done: Round[] = [];
   #round: ToolRound | undefined;
   #rounds = 0;
   #calls = 0;
@@ -55,9 +66,26 @@ export class TurnTools {
     this.#o = options;
   }
 
-  /** The tool exchange so far (for the next request and the history). */
-  get exchange(): readonly ChatTurn[] {
-    return this.#exchange;
+  /** The tool exchange so far, for the next request of this turn. */
+  exchange(): ChatTurn[] {
+    return this.history(this.#o.spoken(), undefined);
+  }
+
+  /**
+   * The turn's messages for the history: per round, the assistant's text heard before
+   * its results came in (fillers included) with its calls, then the results; then the
+   * rest of `heard`. `open`: the outcomes of a round the turn ended in (cancelled ones).
+   */
+  history(heard: string, open: ToolOutcome[] | undefined): ChatTurn[] {
+    const out: ChatTurn[] = [];
+    let from = 0;
+    for (const r of this.#done) {
+      const to = Math.min(r.spokenEnd, heard.length);
+      out.push(...ToolRound.messages(heard.slice(from, to).trim(), r.outcomes));
+      from = Math.max(from, to);
+    }
+    out.push(...ToolRound.messages(heard.slice(from).trim(), open ?? []));
+    return out;
   }
 
   get rounds(): number {
@@ -72,10 +100,6 @@ export class TurnTools {
     return this.#toolMs;
   }
 
-  get running(): boolean {
-    return this.#round !== undefined;
-  }
-
   onDelta(index: number, id: string, name: string, args: string): void {
     this.#acc.push(index, id, name, args);
   }
@@ -86,10 +110,10 @@ export class TurnTools {
   }
 
   /**
-   * Run the calls of the generation that ended (`text`: what it said before them).
+   * Run the calls of the generation that ended.
    * `next` gets called once every call has a result, unless the turn ended meanwhile.
    */
-  run(text: string, next: (err: RelayError | undefined) => void): void {
+  run(next: (err: RelayError | undefined) => void): void {
     if (this.#rounds >= this.#o.config.toolCalls.maxRounds) {
       next(
         new RelayError(
@@ -126,19 +150,38 @@ export class TurnTools {
       }
       this.#stop();
       this.#toolMs = (this.#toolMs ?? 0) + (nowMs() - started);
-      for (const o of outcomes) {
-        this.#o.metrics.toolCalls.labels(o.ran, o.ok ? 'ok' : 'error').inc();
-      }
-      this.#exchange.push(...ToolRound.messages(text, outcomes));
+      this.#count(outcomes);
+      this.#done.push({ outcomes, spokenEnd: this.#o.spoken().length });
       next(undefined);
     });
   }
 
-  /** The turn ended (barge-in, failure, close): abort the running round's cancellable calls. */
-  end(): void {
+  /**
+   * The turn ended (barge-in, failure, close) with a round running: its cancellable
+   * calls (every call when `all`) are aborted; returns the outcomes that end with the
+   * turn. A `keep` call's result reaches `kept` when it lands.
+   */
+  end(all: boolean): ToolOutcome[] | undefined {
     const round = this.#round;
     this.#stop();
-    round?.interrupt();
+    if (round === undefined) {
+      return undefined;
+    }
+    const { ended, kept } = round.interrupt(all);
+    this.#count(ended);
+    for (const run of kept) {
+      void run.then((o) => {
+        this.#count([o]);
+        this.#o.kept(ToolRound.messages('', [o]), o);
+      });
+    }
+    return ended;
+  }
+
+  #count(outcomes: readonly ToolOutcome[]): void {
+    for (const o of outcomes) {
+      this.#o.metrics.toolCalls.labels(o.ran, o.ok ? 'ok' : 'error').inc();
+    }
   }
 
   #stop(): void {

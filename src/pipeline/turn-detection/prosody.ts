@@ -25,6 +25,12 @@ export interface ProsodyCues {
    * question stays above it.
    */
   aboveFloorSt: number;
+  /**
+   * Semitones: the lowest pitch of the last voiced ~150 ms minus the speaker's median level.
+   * A statement ends low (a final fall reaches well under the median); a continuation at a
+   * comma or a hesitation stays near it or rises.
+   */
+  finalMinPitchSt: number;
   /** dB: level of the last voiced ~200 ms minus the utterance's mean voiced level. */
   finalEnergyDb: number;
   /** Syllable rate of the last ~800 ms over the utterance's rate (below 1: slowed down). */
@@ -150,6 +156,7 @@ export class ProsodyTracker {
     let lastDbN = 0;
     let st1 = 0; // pitch over the last 150 ms
     let n1 = 0;
+    let min1 = Infinity;
     // Least squares of pitch on time over the last 300 ms of pitched frames.
     let sx = 0;
     let sy = 0;
@@ -189,6 +196,7 @@ export class ProsodyTracker {
       if (back < 150) {
         st1 += st;
         n1++;
+        min1 = Math.min(min1, st);
       }
       if (back < 300) {
         const x = -back / 100;
@@ -207,6 +215,7 @@ export class ProsodyTracker {
       finalPitchSt: n1 > 0 && m > 0 ? last - median : 0,
       pitchSlopeSt: ns >= 4 && den > 0 ? (ns * sxy - sx * sy) / den : 0,
       aboveFloorSt: n1 > 0 && m > 0 ? last - floor : 0,
+      finalMinPitchSt: n1 > 0 && m > 0 ? min1 - median : 0,
       finalEnergyDb: lastDbN > 0 ? lastDb / lastDbN - meanDb : 0,
       rateRatio: rateAll > 0 && recentVoicedMs >= 300 ? rateRecent / rateAll : 1,
       voicedFrames: this.#voiced,

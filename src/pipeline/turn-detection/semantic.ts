@@ -22,6 +22,12 @@ export interface SemanticWeights {
   pitchHeight: number;
   /** Per dB the last ~200 ms sit below the utterance's level. */
   energyFall: number;
+  /** Per semitone the lowest pitch of the last ~150 ms sits below the speaker's median. */
+  pitchMin: number;
+  /** Per dB the last ~200 ms sit above the utterance's level when the turn opens as a question. */
+  questionEnergy: number;
+  /** Per second of the stretch of speech that just ended (a filler or a fragment is short). */
+  speechLength: number;
   /** Per unit of slowing down at the end (1 − recent rate / utterance rate). */
   slowdown: number;
   /**
@@ -51,6 +57,10 @@ export interface SemanticEvidence {
   pitchHeight: number;
   energyFall: number;
   slowdown: number;
+  /** Semitones the final low sits below the speaker's median (positive: ended low). */
+  pitchMin: number;
+  /** Seconds of the stretch of speech that just ended (0 while speaking). */
+  speechS: number;
   /** The transcript opens as a question: a final rise is not a sign of more to come. */
   question: boolean;
   /** An STT provider's own end-of-turn probability (0 when none). */
@@ -58,15 +68,18 @@ export interface SemanticEvidence {
 }
 
 export const DEFAULT_SEMANTIC_WEIGHTS: SemanticWeights = {
-  bias: -0.5,
-  text: 1.5,
-  pitchFall: 0.05,
-  pitchSlope: 0.6,
-  pitchHeight: -0.1,
-  energyFall: 0.02,
-  slowdown: 0.5,
-  textProvisional: 0,
-  noNewWords: -2,
+  bias: -2.1,
+  text: 1.95,
+  pitchFall: -0.86,
+  pitchSlope: 0.22,
+  pitchHeight: -1.2,
+  energyFall: 0,
+  pitchMin: 0.99,
+  questionEnergy: 0.44,
+  speechLength: 0.55,
+  slowdown: -1.5,
+  textProvisional: 0.24,
+  noNewWords: -0.54,
 };
 
 export interface SemanticOptions {
@@ -101,8 +114,9 @@ export function semanticProbability(e: SemanticEvidence, w: SemanticWeights): nu
     w.bias +
     (e.provisional ? w.textProvisional : w.text) * e.text -
     (e.question ? 0 : w.pitchFall * e.pitchFall + w.pitchSlope * e.pitchSlope) +
-    (e.question ? 0 : w.pitchHeight * e.pitchHeight) -
-    w.energyFall * e.energyFall +
+    (e.question ? 0 : w.pitchHeight * e.pitchHeight + w.pitchMin * e.pitchMin) +
+    (e.question ? w.questionEnergy * e.energyFall : -w.energyFall * e.energyFall) +
+    w.speechLength * e.speechS +
     w.slowdown * e.slowdown +
     (e.noNewWords ? w.noNewWords : 0);
   return Math.max(sigmoid(z), e.provider);
@@ -127,6 +141,8 @@ export class SemanticDetector implements TurnDetector {
   #partial = '';
   #words = 0;
   #wordsAtStart = 0;
+  /** Words in the transcript when speech stopped: more since means the STT caught up. */
+  #wordsAtStop = 0;
   #startTs = 0;
   #stopTs = -Infinity;
   #speechMs = 0;
@@ -141,6 +157,8 @@ export class SemanticDetector implements TurnDetector {
     pitchHeight: 0,
     energyFall: 0,
     slowdown: 0,
+    pitchMin: 0,
+    speechS: 0,
     question: false,
     provider: 0,
   };
@@ -176,11 +194,14 @@ export class SemanticDetector implements TurnDetector {
     e.speaking = false;
     this.#stopTs = tsMs;
     this.#speechMs = tsMs - this.#startTs;
+    this.#wordsAtStop = this.#words;
     e.pitchFall = 0;
     e.pitchSlope = 0;
     e.pitchHeight = 0;
     e.energyFall = 0;
     e.slowdown = 0;
+    e.pitchMin = 0;
+    e.speechS = clamp(this.#speechMs / 1000, 0, 3);
     const p = this.#prosody;
     if (p !== undefined) {
       const c = p.cues(tsMs);
@@ -191,6 +212,7 @@ export class SemanticDetector implements TurnDetector {
         e.pitchHeight = clamp(c.aboveFloorSt, 0, 8);
         e.energyFall = clamp(c.finalEnergyDb, -15, 15);
         e.slowdown = clamp(1 - c.rateRatio, -1, 1);
+        e.pitchMin = clamp(-c.finalMinPitchSt, -4, 8);
       }
     }
   }
@@ -227,6 +249,8 @@ export class SemanticDetector implements TurnDetector {
     e.pitchHeight = 0;
     e.energyFall = 0;
     e.slowdown = 0;
+    e.pitchMin = 0;
+    e.speechS = 0;
     e.question = false;
     e.provider = 0;
     this.#prosody?.reset();
@@ -235,7 +259,9 @@ export class SemanticDetector implements TurnDetector {
   /** The evidence at `nowMs` (a view, valid until the next call). */
   evidence(nowMs: number): Readonly<SemanticEvidence> {
     const e = this.#e;
-    const caughtUp = nowMs - this.#stopTs >= this.#lagMs;
+    // Caught up: words arrived since speech stopped (the STT reached the end of what was
+    // said), or the STT's lag has passed without any.
+    const caughtUp = this.#words > this.#wordsAtStop || nowMs - this.#stopTs >= this.#lagMs;
     e.provisional = !e.speaking && !caughtUp;
     e.noNewWords =
       !e.speaking &&

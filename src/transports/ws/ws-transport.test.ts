@@ -81,12 +81,22 @@ describe('WsTransport text delta coalescing', () => {
     for (const t of ['You', ' said:', ' hi', ' there.']) {
       c.transport.sendEvent(delta('t1', t));
     }
-    c.transport.sendEvent({ type: 'response.done', turnId: 't1', text: 'You said: hi there.' });
+    c.transport.sendEvent({
+      type: 'response.done',
+      turnId: 't1',
+      text: 'You said: hi there.',
+      heardText: 'You said: hi there.',
+    });
     await c.waitFor(3);
     expect(c.received.map((r) => (r.kind === 'event' ? r.event : r))).toEqual([
       { type: 'response.started', turnId: 't1' },
       delta('t1', 'You said: hi there.'),
-      { type: 'response.done', turnId: 't1', text: 'You said: hi there.' },
+      {
+        type: 'response.done',
+        turnId: 't1',
+        text: 'You said: hi there.',
+        heardText: 'You said: hi there.',
+      },
     ]);
   });
 

@@ -299,7 +299,7 @@ describe('CarrierTransport', () => {
     for (let seq = 0; seq < 12; seq++) {
       t.sendAudio(outFrame(seq));
     }
-    t.sendEvent({ type: 'response.done', turnId: 't1', text: '' });
+    t.sendEvent({ type: 'response.done', turnId: 't1', text: '', heardText: '' });
     const marks = wire
       .text()
       .filter((m) => m.event === 'mark')
