@@ -10,8 +10,12 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # Runtime stage: node and the real local engines (espeak-ng TTS, pocketsphinx STT).
 FROM node:24-bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends espeak-ng pocketsphinx pocketsphinx-en-us \
-  && rm -rf /var/lib/apt/lists/*
+# jemalloc: with glibc malloc, the off-heap (native) memory of a load peak stays in RSS
+# long after the load is gone; jemalloc gives it back (`npm run bench -- --only rss`).
+RUN apt-get update && apt-get install -y --no-install-recommends espeak-ng pocketsphinx pocketsphinx-en-us libjemalloc2 \
+  && rm -rf /var/lib/apt/lists/* \
+  && ln -s "$(ls /usr/lib/*-linux-gnu/libjemalloc.so.2)" /usr/local/lib/libjemalloc.so.2
+ENV LD_PRELOAD=/usr/local/lib/libjemalloc.so.2
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app/package.json ./

@@ -11,6 +11,9 @@ export interface ChildStats {
   rssBytes: number;
   /** V8 heap used + external (Buffers) memory. */
   heapBytes: number;
+  /** V8 heap committed (used or not) and the memory of ArrayBuffers (Buffers) alone. */
+  heapTotalBytes: number;
+  arrayBuffersBytes: number;
   extra: Record<string, number>;
 }
 
@@ -52,6 +55,8 @@ export function serveParent(
         cpuUs: await cpuUs(),
         rssBytes: mem.rss,
         heapBytes: mem.heapUsed + mem.external,
+        heapTotalBytes: mem.heapTotal,
+        arrayBuffersBytes: mem.arrayBuffers,
         extra: await extraStats(),
       };
     },

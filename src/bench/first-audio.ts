@@ -35,12 +35,22 @@ export interface FirstAudioArmResult {
   /** turn.metrics llmTtftMs − configured ttft, and ttsTtfaMs − configured first audio. */
   llmExcessMs: Summary;
   ttsExcessMs: Summary;
+  /**
+   * Overhead over the stages' own measured first-response times (turn.metrics):
+   * voice-to-voice − max(endpoint, STT final) − LLM first token − TTS first audio, i.e.
+   * the relay's own waits between the stages (final → LLM request, first token → TTS,
+   * first audio → first frame written). Relay arms only.
+   */
+  stageGapMs: Summary;
+  stageGapP99Ms: Spread;
   /** This arm's overhead minus the direct pipe's, per round (p50 and p99). */
   vsDirectP50Ms: Spread;
   vsDirectP99Ms: Spread;
 }
 
 const SPEECH_MS = 600;
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : NaN);
 
 /** Run `sessions` calls of `turns` turns at once over protocol v1; resolves with their calls. */
 export async function runCalls(
@@ -144,6 +154,8 @@ export async function benchFirstAudio(
         first: [] as number[],
         llm: [] as number[],
         tts: [] as number[],
+        gap: [] as number[],
+        gapP99: [] as number[],
         p50: [] as number[],
         p99: [] as number[],
         failed: 0,
@@ -156,6 +168,7 @@ export async function benchFirstAudio(
       const a = acc.get(arm.name)!;
       const calls = await runCalls(arm.target(env), o.sessions, o.turns);
       const roundOverheads: number[] = [];
+      const roundGaps: number[] = [];
       for (const call of calls) {
         const res = call.results();
         a.failed += Math.max(0, o.turns - res.turns.length);
@@ -178,14 +191,26 @@ export async function benchFirstAudio(
           if (typeof m['llmTtftMs'] === 'number' && typeof m['ttsTtfaMs'] === 'number') {
             a.llm.push(m['llmTtftMs'] - TURN_LATENCY.ttftMs);
             a.tts.push(m['ttsTtfaMs'] - TURN_LATENCY.firstAudioMs);
+            const heard = Math.max(num(m['endpointMs']), num(m['sttFinalMs']));
+            if (t.voiceToVoiceMs !== null && Number.isFinite(heard)) {
+              roundGaps.push(t.voiceToVoiceMs - heard - m['llmTtftMs'] - m['ttsTtfaMs']);
+            }
           }
         }
       }
       const s = summarize(roundOverheads);
       a.p50.push(s.p50);
       a.p99.push(s.p99);
+      a.gap.push(...roundGaps);
+      const g = summarize(roundGaps);
+      if (g.n > 0) {
+        a.gapP99.push(g.p99);
+      }
       log(
-        `  first audio, round ${r + 1}/${o.rounds}, ${arm.name}: ${s.n} turns, overhead p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms`,
+        `  first audio, round ${r + 1}/${o.rounds}, ${arm.name}: ${s.n} turns, overhead p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms` +
+          (g.n > 0
+            ? `; over the measured stage times p50 ${g.p50.toFixed(2)} ms, p99 ${g.p99.toFixed(2)} ms`
+            : ''),
       );
     }
   }
@@ -207,6 +232,8 @@ export async function benchFirstAudio(
       firstAudioMs: summarize(a.first),
       llmExcessMs: summarize(a.llm),
       ttsExcessMs: summarize(a.tts),
+      stageGapMs: summarize(a.gap),
+      stageGapP99Ms: spread(a.gapP99),
     };
   });
 }

@@ -56,7 +56,7 @@ const PLANS = {
       pairs: 2,
       budgetMs: 150_000,
     },
-    firstAudio: { sessions: 6, turns: 2, rounds: 5 },
+    firstAudio: { sessions: 20, turns: 2, rounds: 5 },
     providers: { sessions: 10, turns: 3 },
     memory: { steps: [0, 100, 200, 300, 400], settleMs: 1500 },
     gateway: { streams: 100, rounds: 5, concurrency: 8, spec: { warmupMs: 800, measureMs: 2000 } },
@@ -98,7 +98,7 @@ const EXTRA_SECTIONS = ['soak', 'providers', 'workers', 'rss'];
  * V8 CPU profile of the uplink relay process to DIR (`--profile-forwarder DIR`: of the
  * bare forwarder); `--streams 200[,300]`, `--rounds N`
  * and `--seconds S` override the uplink sizes, rounds and window (and the soak's streams
- * and length). `--only workers [--relay-workers N]` runs the uplink load on one relay
+ * and length; `--streams` and `--rounds` also size `rss` and first-audio). `--only workers [--relay-workers N]` runs the uplink load on one relay
  * process and on N workers (default 2) for the all-cores capacity ratio. Progress goes to stderr.
  */
 async function main(): Promise<void> {
@@ -146,6 +146,7 @@ async function main(): Promise<void> {
     plan.soak.streams = sizes[0] ?? plan.soak.streams;
   }
   plan.uplink.rounds = num(values.rounds, 'rounds') ?? plan.uplink.rounds;
+  plan.firstAudio.rounds = num(values.rounds, 'rounds') ?? plan.firstAudio.rounds;
   if (seconds !== undefined) {
     plan.uplink.measureMs = seconds * 1000;
     plan.soak.seconds = seconds;
@@ -165,6 +166,7 @@ async function main(): Promise<void> {
 
   if (sizes !== undefined) {
     plan.rss.streams = sizes[0] ?? plan.rss.streams;
+    plan.firstAudio.sessions = sizes[0] ?? plan.firstAudio.sessions;
   }
   if (['uplink', 'impaired', 'soak', 'workers', 'rss'].some((s) => only.has(s))) {
     const profileDir = values['profile-relay'];

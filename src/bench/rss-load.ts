@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchChild } from './child-ipc.js';
 import { BURSTY_ARRIVAL } from './speech-load.js';
@@ -22,13 +23,23 @@ export interface RssLoadArm {
   streams: number;
   idleBeforeMb: number;
   /** Per peak: the highest RSS sampled during it and the idle RSS after it (MB). */
-  peaks: { peakMb: number; heapPeakMb: number; idleMb: number; heapIdleMb: number }[];
+  peaks: {
+    peakMb: number;
+    heapPeakMb: number;
+    idleMb: number;
+    heapIdleMb: number;
+    /** V8 heap committed and ArrayBuffers, at the idle reading. */
+    heapTotalIdleMb: number;
+    arrayBuffersIdleMb: number;
+  }[];
   /** (highest peak − idle before) ÷ streams; (last idle − idle before) ÷ streams, KB. */
   peakKbPerStream: number;
   idleKbPerStream: number;
 }
 
 const MB = 2 ** 20;
+/** Debian's libjemalloc2 (the jemalloc arm runs only where it is installed). */
+export const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
 
 /** Highest RSS and heap + external sampled every 250 ms until `done` settles. */
 async function peakOf(
@@ -54,7 +65,8 @@ async function peakOf(
  * `--only rss`: does the relay's RSS follow the load? A fresh relay process per arm: its
  * idle RSS, then `peaks` times the speech-like uplink load at `streams` (RSS sampled during
  * it), the sessions closed, `idleMs` of idle and a forced GC, and the idle RSS again. Arms:
- * glibc's default allocator arenas and `MALLOC_ARENA_MAX=2` (what the Dockerfile sets).
+ * the allocator: glibc as is, with two arenas, with 64 KB socket reads mmapped, and
+ * jemalloc preloaded (where Debian's libjemalloc2 is installed).
  */
 export async function benchRssLoad(
   env: UplinkEnv,
@@ -62,9 +74,16 @@ export async function benchRssLoad(
   log: (line: string) => void,
 ): Promise<RssLoadArm[]> {
   const arms: { arm: string; env: Record<string, string> }[] = [
-    { arm: 'glibc default arenas', env: {} },
-    { arm: 'MALLOC_ARENA_MAX=2', env: { MALLOC_ARENA_MAX: '2' } },
+    { arm: 'glibc default', env: {} },
+    { arm: 'glibc MALLOC_ARENA_MAX=2', env: { MALLOC_ARENA_MAX: '2' } },
+    {
+      arm: 'glibc, 64 KB reads mmapped (MALLOC_MMAP_THRESHOLD_=65536)',
+      env: { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536' },
+    },
   ];
+  if (existsSync(JEMALLOC)) {
+    arms.push({ arm: 'jemalloc (LD_PRELOAD)', env: { LD_PRELOAD: JEMALLOC } });
+  }
   const out: RssLoadArm[] = [];
   for (const a of arms) {
     const relay = await env.spawnRelay(a.env);
@@ -87,7 +106,10 @@ export async function benchRssLoad(
         const round = await running;
         await sleep(plan.idleMs);
         const idle = await settled(relay.child);
+        const idleStats = await relay.child.stats();
         peaks.push({
+          heapTotalIdleMb: idleStats.heapTotalBytes / MB,
+          arrayBuffersIdleMb: idleStats.arrayBuffersBytes / MB,
           peakMb: peak.rss / MB,
           heapPeakMb: peak.heap / MB,
           idleMb: idle.rss / MB,
@@ -96,7 +118,8 @@ export async function benchRssLoad(
         log(
           `  rss ${a.arm}, peak ${p + 1}/${plan.peaks} at ${plan.streams} streams: ` +
             `idle ${fmt(before.rss / MB, 1)} → peak ${fmt(peak.rss / MB, 1)} → idle ${fmt(idle.rss / MB, 1)} MB ` +
-            `(heap + external ${fmt(idle.heap / MB, 1)} MB; to STT ${round.toStt}/${round.received})`,
+            `(heap used + external ${fmt(idle.heap / MB, 1)}, heap committed ${fmt(idleStats.heapTotalBytes / MB, 1)}, ` +
+            `ArrayBuffers ${fmt(idleStats.arrayBuffersBytes / MB, 1)} MB; to STT ${round.toStt}/${round.received})`,
         );
       }
       const top = Math.max(...peaks.map((x) => x.peakMb));
@@ -126,12 +149,15 @@ export function rssLoadMarkdown(arms: readonly RssLoadArm[]): string[] {
     'Idle readings after the sessions closed, some idle time and a forced GC. Per stream:',
     '(highest peak − first idle) and (last idle − first idle), ÷ streams.',
     '',
-    '| arm | streams | idle MB | peaks: peak → idle MB (heap + external at idle) | peak KB per stream | kept after the peaks, KB per stream |',
+    '| arm | streams | idle MB | peaks: peak → idle MB (at idle: heap used + external; heap committed; ArrayBuffers MB) | peak KB per stream | kept after the peaks, KB per stream |',
     '|---|---:|---:|---|---:|---:|',
   ];
   for (const a of arms) {
     const peaks = a.peaks
-      .map((p) => `${fmt(p.peakMb, 1)} → ${fmt(p.idleMb, 1)} (${fmt(p.heapIdleMb, 1)})`)
+      .map(
+        (p) =>
+          `${fmt(p.peakMb, 1)} → ${fmt(p.idleMb, 1)} (${fmt(p.heapIdleMb, 1)}; ${fmt(p.heapTotalIdleMb, 1)}; ${fmt(p.arrayBuffersIdleMb, 1)})`,
+      )
       .join('; ');
     md.push(
       `| ${a.arm} | ${a.streams} | ${fmt(a.idleBeforeMb, 1)} | ${peaks} | ${fmt(a.peakKbPerStream, 0)} | ${fmt(a.idleKbPerStream, 0)} |`,

@@ -154,6 +154,7 @@ export class TurnRunner {
   /** Cancels every turn and stops output; idempotent. */
   close(): void {
     this.#closed = true;
+    this.#clientTools.close();
     this.#queued = undefined;
     this.#pacer.close();
     const turn = this.#turn;

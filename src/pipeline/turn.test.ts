@@ -170,3 +170,36 @@ describe('Turn over fake stages: the waiting-first-token gauge and the outcome c
     expect(await waiting(r.metrics)).toBe(0);
   });
 });
+
+describe('Turn fillers', () => {
+  it('a filler is in what the caller may hear back (echo) and in the heard text, in playout order', async () => {
+    const r = (live = rig(`${YAML(60_000)}fillers: { phrases: ['Hold on.'] }
+deadAir: { budgetMs: 20 }
+`));
+    r.turn.start();
+    // The LLM is silent past the budget: the governor asks for a filler.
+    await r.stages.started('tts', 1);
+    const filler = r.stages.tts[0];
+    expect(filler?.req.requestId).toContain('.filler');
+    filler?.emit({ audio: Buffer.alloc(640), textEnd: 4 });
+    filler?.emit({ audio: Buffer.alloc(640), textEnd: 8 });
+    filler?.done();
+    // The synthesis settles through the cache in promise callbacks only.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(r.turn.spokenText.startsWith('Hold on.')).toBe(true);
+    const llm = r.stages.llm[0];
+    llm?.emit({ kind: 'delta', text: 'Here it is.' });
+    llm?.done();
+    const reply = r.stages.tts.find((c) => !c.req.requestId.includes('.filler'));
+    expect(r.turn.spokenText).toMatch(/^(Hold on\. )+ ?Here it is\.$/);
+    reply?.emit({ audio: Buffer.alloc(640), textEnd: null });
+    reply?.done();
+    const res = await r.result;
+    expect(res.heardText).toMatch(/^(Hold on\. )+Here it is\.$/);
+    expect(res.history).toEqual([{ role: 'assistant', content: res.heardText }]);
+    expect(r.events.find((e) => e.type === 'response.done')).toMatchObject({
+      text: 'Here it is.',
+      heardText: res.heardText,
+    });
+  });
+});

@@ -87,6 +87,9 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toContain('RUN npm run build');
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*dist\/healthcheck\.js/m);
+    // jemalloc preloaded: RSS goes back down after a load peak (bench section rss).
+    expect(dockerfile).toMatch(/^ENV LD_PRELOAD=\/usr\/local\/lib\/libjemalloc\.so\.2$/m);
+    expect(dockerfile).toContain('libjemalloc2');
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "dist\/main\.js"\]$/m);
     expect(existsSync(join(ROOT, 'src/healthcheck.ts'))).toBe(true);
     for (const m of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {

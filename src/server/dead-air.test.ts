@@ -101,6 +101,9 @@ describe('dead-air governor', () => {
     const text = await relay.metrics.registry.metrics();
     expect(text).toMatch(/relay_tts_cache_requests_total\{result="hit"\} [1-9]/);
     expect(text).toMatch(/relay_budget_exceeded_total\{stage="dead_air",action="filler"\} [1-9]/);
+    // dead_air per turn is exported: both turns' silence (at least the budget each) is in it.
+    expect(text).toMatch(/relay_dead_air_seconds_count [2-9]/);
+    expect(text).not.toMatch(/relay_dead_air_seconds_bucket\{le="0.25"\} [1-9]/);
     await c.close();
   });
 });

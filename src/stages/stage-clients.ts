@@ -12,6 +12,7 @@ import {
   type StageChannelSettings,
 } from '../grpc/channel.js';
 import { stageProtos } from '../grpc/protos.js';
+import { sttClientConstructor } from '../grpc/stt-audio-encoder.js';
 import type { Metrics } from '../observability/metrics.js';
 import { EndpointSelectors, type Balance, type EndpointSelector } from './endpoint-selector.js';
 import { poolSettingsOf, type EndpointPool, type PoolSettings } from './pool/endpoint-pool.js';
@@ -138,7 +139,7 @@ export class StageClients {
   get<S extends StageName>(stage: S, endpoint: string): ClientOf<S> {
     const p = stageProtos();
     const ctor: ClientConstructor<Client> =
-      stage === 'stt' ? p.SpeechToText : stage === 'llm' ? p.LanguageModel : p.TextToSpeech;
+      stage === 'stt' ? sttClientConstructor() : stage === 'llm' ? p.LanguageModel : p.TextToSpeech;
     return this.pool(stage, endpoint).pick(ctor) as ClientOf<S>;
   }
 

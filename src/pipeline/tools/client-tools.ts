@@ -4,6 +4,16 @@
  */
 export class ClientTools {
   readonly #pending = new Map<string, (output: string) => void>();
+  readonly #closed = new AbortController();
+
+  /** Aborted when the session closes: every tool call still running (kept ones too) ends. */
+  get closed(): AbortSignal {
+    return this.#closed.signal;
+  }
+
+  close(): void {
+    this.#closed.abort(new Error('the session closed'));
+  }
 
   /** Wait for the output of `callId`; the signal ends the wait (timeout, barge-in). */
   wait(callId: string, signal: AbortSignal): Promise<string> {

@@ -123,6 +123,12 @@ export class ToolRound {
       return { call, ok: false, ran: 'refused', content: errorContent(`refused: ${args.error}`) };
     }
     const ctl = new AbortController();
+    const closed = this.#o.client.closed;
+    const onClose = (): void => ctl.abort(closed.reason);
+    closed.addEventListener('abort', onClose, { once: true });
+    if (closed.aborted) {
+      onClose();
+    }
     this.#aborts.set(call.id, { ctl, tool });
     const timer = setTimeout(
       () => ctl.abort(new ToolTimeout(`the tool timed out after ${tool.timeoutMs} ms`)),
@@ -149,6 +155,7 @@ export class ToolRound {
       const message = reason instanceof Error ? reason.message : String(reason);
       return { call, ok: false, ran: tool.run, content: errorContent(message) };
     } finally {
+      closed.removeEventListener('abort', onClose);
       clearTimeout(timer);
       this.#aborts.delete(call.id);
     }

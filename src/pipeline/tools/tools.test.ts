@@ -83,6 +83,24 @@ describe('tool arguments', () => {
   });
 });
 
+describe('a session that closes', () => {
+  it('ends every running call, a kept one too', async () => {
+    const cfg = withTools(`${BOOK}\n    onBargeIn: keep`);
+    const client = new ClientTools();
+    const events: ServerEvent[] = [];
+    const round = new ToolRound(
+      { sessionId: 's', turnId: 's.t1', tools: cfg.tools, client, emit: (e) => events.push(e) },
+      [{ id: 'c1', name: 'book', arguments: '{"seats":2}' }],
+    );
+    const out = round.run();
+    expect(round.interrupt(false).kept).toHaveLength(1);
+    client.close();
+    expect((await out)[0]?.content).toBe('{"error":"the session closed"}');
+    expect(client.pending).toBe(0);
+    expect(events.map((e) => e.type)).toEqual(['response.function_call']);
+  });
+});
+
 describe('tool-call fragments', () => {
   it('join per index, parallel calls kept apart', () => {
     const acc = new ToolCallAccumulator();

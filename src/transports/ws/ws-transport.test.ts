@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { Socket, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createMetrics } from '../../observability/metrics.js';
@@ -10,6 +10,8 @@ type Received = { kind: 'event'; event: Record<string, unknown> } | { kind: 'aud
 /** A real server socket wrapped in a WsTransport, and a real client recording what it gets. */
 async function connect(): Promise<{
   transport: WsTransport;
+  /** The server side's TCP socket. */
+  socket: Socket;
   received: Received[];
   waitFor: (n: number) => Promise<void>;
   close: () => Promise<void>;
@@ -36,14 +38,20 @@ async function connect(): Promise<{
     }
   });
   await new Promise<void>((r) => client.once('open', () => r()));
+  const server = await serverSide;
+  const socket: unknown = Reflect.get(server, '_socket');
+  if (!(socket instanceof Socket)) {
+    throw new Error('ws no longer exposes its socket');
+  }
   const transport = new WsTransport(
-    await serverSide,
+    server,
     createMetrics(),
     DEFAULT_WS_BACKPRESSURE,
     () => undefined,
   );
   return {
     transport,
+    socket,
     received,
     waitFor: (n) =>
       new Promise<void>((resolve, reject) => {
@@ -124,6 +132,49 @@ describe('WsTransport text delta coalescing', () => {
       { kind: 'audio', seq: 7 },
       { kind: 'event', event: delta('t1', 'c') },
       { kind: 'event', event: delta('t2', 'de') },
+    ]);
+  });
+});
+
+describe('WsTransport socket writes', () => {
+  it('sends what one run sends in one socket write, in order, and nothing waits past the run', async () => {
+    const c = await connect();
+    cleanup = c.close;
+    const writes: number[] = [];
+    const writev = c.socket._writev?.bind(c.socket);
+    const write = c.socket._write.bind(c.socket);
+    c.socket._writev = (chunks, cb) => {
+      writes.push(chunks.length);
+      writev?.(chunks, cb);
+    };
+    c.socket._write = (chunk, enc, cb) => {
+      writes.push(1);
+      write(chunk, enc, cb);
+    };
+    const frame = (seq: number) => ({
+      turnId: 't1',
+      seq,
+      payload: Buffer.alloc(640),
+      turnAudioEndMs: 20 * (seq + 1),
+      textEnd: 0,
+      sentTsMs: 0,
+      playAtMs: 0,
+    });
+    c.transport.sendEvent({ type: 'response.started', turnId: 't1' });
+    c.transport.sendAudio(frame(0));
+    c.transport.sendAudio(frame(1));
+    c.transport.sendEvent({ type: 'speech.started', tsMs: 5 });
+    expect(c.socket.writableCorked).toBe(1);
+    await new Promise<void>((r) => process.nextTick(r));
+    expect(c.socket.writableCorked).toBe(0);
+    // Four messages, a header and a payload each: one writev of eight buffers.
+    expect(writes).toEqual([8]);
+    await c.waitFor(4);
+    expect(c.received).toEqual([
+      { kind: 'event', event: { type: 'response.started', turnId: 't1' } },
+      { kind: 'audio', seq: 0 },
+      { kind: 'audio', seq: 1 },
+      { kind: 'event', event: { type: 'speech.started', tsMs: 5 } },
     ]);
   });
 });

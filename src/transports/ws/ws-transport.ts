@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { ServerEvent } from '../../frames/events.js';
 import type { OutputFrame } from '../../frames/frames.js';
@@ -28,6 +29,11 @@ export const DEFAULT_WS_BACKPRESSURE: WsBackpressurePolicy = {
  * 20 ms tick, see `delta-coalescer.ts`) and sent as one delta, before any other event or
  * audio frame of the session, so the order of everything the client sees is unchanged and
  * the deltas still concatenate to the reply text.
+ *
+ * Everything the session sends during one synchronous run (a ticker pass, one socket read,
+ * one STT response) leaves in one socket write: the socket is corked at the first send and
+ * uncorked on the next tick, so an event and an audio frame of the same tick, or a burst of
+ * frames, cost one syscall instead of one each. Nothing waits longer than the current run.
  */
 export class WsTransport implements SessionTransport, DeltaHolder {
   readonly kind = 'ws';
@@ -38,9 +44,19 @@ export class WsTransport implements SessionTransport, DeltaHolder {
   #closed = false;
   #deltaTurn = '';
   #deltaText = '';
+  /** The TCP socket under the WebSocket (undefined if ws ever stops exposing it). */
+  readonly #socket: Socket | undefined;
+  #corked = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket?.uncork();
+  };
 
   constructor(ws: WebSocket, metrics: Metrics, policy: WsBackpressurePolicy, onSlow: () => void) {
     this.#ws = ws;
+    // ws keeps its socket in a private field; checked here, so a change only loses the batching.
+    const socket: unknown = Reflect.get(ws, '_socket');
+    this.#socket = socket instanceof Socket ? socket : undefined;
     this.#guard = new SlowConsumerGuard(policy, onSlow);
     this.#dropped = metrics.framesDropped.labels('client_slow');
   }
@@ -79,7 +95,17 @@ export class WsTransport implements SessionTransport, DeltaHolder {
 
   #sendJson(event: ServerEvent): void {
     if (this.#guard.event(this.#ws.bufferedAmount)) {
+      this.#hold();
       this.#ws.send(JSON.stringify(event));
+    }
+  }
+
+  /** Cork the socket until the end of this run (see the class comment). */
+  #hold(): void {
+    if (!this.#corked && this.#socket !== undefined) {
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(this.#uncork);
     }
   }
 
@@ -97,6 +123,7 @@ export class WsTransport implements SessionTransport, DeltaHolder {
       this.#lastTurn = frame.turnId;
       flags |= FLAG_REPLY_START;
     }
+    this.#hold();
     this.#ws.send(encodeFrame(frame.seq, frame.turnAudioEndMs - 20, flags, frame.payload), {
       binary: true,
     });
