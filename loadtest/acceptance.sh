@@ -48,7 +48,8 @@ cpu_of() {
   fi
 }
 
-# figures REPORT.json: calls OK, client and relay voice-to-voice from a k6 report.
+# figures REPORT.json: calls OK, client and relay voice-to-voice from a k6 report, and
+# (voice-call) the relay's per-stage first responses from its turn.metrics.
 figures() {
   node -e '
     const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).metrics;
@@ -61,7 +62,11 @@ figures() {
       `client voice-to-voice p50 ${ms(v("voice_to_voice_client", "med"))}, ` +
       `p95 ${ms(v("voice_to_voice_client", "p(95)"))} (threshold ${th}); ` +
       `relay voice-to-voice p50 ${ms(v("voice_to_voice", "med"))}, p95 ${ms(v("voice_to_voice", "p(95)"))}`,
-    );' "$1"
+    );
+    if (m.stt_final) {
+      const st = (n) => `${n} ${ms(v(n, "med"))}/${ms(v(n, "p(95)"))}`;
+      console.log(`  relay stages p50/p95: ${["stt_final", "llm_ttft", "tts_ttfa"].map(st).join(", ")}`);
+    }' "$1"
 }
 
 # children_cpu: CPU seconds of this shell's finished children (k6, curl, awk, ...); `times`
