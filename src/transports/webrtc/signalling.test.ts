@@ -247,7 +247,11 @@ describe('WebRTC session with a werift client', () => {
       await client.close();
     }
     // Every UDP socket werift opened (both sides) is closed again.
-    await until(() => udpSockets() === udpBefore, 20_000, 'UDP sockets closed');
+    await until(
+      () => udpSockets() === udpBefore,
+      60_000,
+      `UDP sockets closed (${udpBefore} before the call, ${udpSockets()} when the wait began)`,
+    );
   }, 180_000);
 
   it('re-frames 10 ms and 40 ms Opus packets into 20 ms frames, in order', async () => {
