@@ -19,6 +19,8 @@ export interface AuditLogOptions {
   maxBytes: number;
   /** Rotated files kept. */
   keep: number;
+  /** Also hands every record line (without its newline) here, e.g. to a Redis stream. */
+  mirror?: ((line: string) => void) | undefined;
 }
 
 /** sha256 hex of a record line without its hash field. */
@@ -84,6 +86,7 @@ export class AuditLog {
       this.#stream = this.#open();
     }
     this.#stream.write(line);
+    this.#o.mirror?.(line.slice(0, -1));
     this.#bytes += size;
     this.#prev = hash;
   }

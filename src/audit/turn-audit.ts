@@ -86,7 +86,7 @@ export class TurnAudit {
       case 'response.done':
         Object.assign(this.#turn(ev.turnId), {
           reply: this.#redact(ev.text),
-          heard: this.#redact(ev.text),
+          heard: this.#redact(ev.heardText),
           outcome: 'done',
         });
         return;

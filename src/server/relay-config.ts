@@ -11,145 +11,159 @@ import { telephonyConfigSchema } from '../transports/telephony/bridge/config-sch
  * defaults < config file (--config FILE, YAML or JSON) < environment (VOICE_RELAY_*)
  * < command-line flags. The result is frozen and passed in explicitly.
  */
-export const relayConfigSchema = z.strictObject({
-  role: z.enum(['all', 'media', 'gateway']).default('all'),
-  nodeId: z.string().min(1).max(64).optional(),
-  host: z.string().default('127.0.0.1'),
-  mediaPort: z.number().int().min(0).max(65535).default(8080),
-  gatewayHost: z.string().default('127.0.0.1'),
-  gatewayPort: z.number().int().min(0).max(65535).default(8081),
-  /** Ops listener of a media-only node (/metrics, /healthz, /readyz); host defaults to `host`. */
-  opsHost: z.string().optional(),
-  opsPort: z.number().int().min(0).max(65535).default(8082),
-  pipelinesDir: z.string().default('pipelines'),
-  /** redis://… for fleets; absent = in-memory state (single process). */
-  redisUrl: z.string().url().optional(),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Admin credentials for the gateway: a list, or one comma-separated string (anywhere). */
-  adminKeys: z
-    .preprocess((v) => (typeof v === 'string' ? splitList(v) : v), z.array(z.string().min(32)))
-    .default([]),
-  jwt: z
-    .strictObject({
-      hs256Secret: z.string().min(32).optional(),
-      jwksFile: z.string().optional(),
-      jwksUrl: z.string().url().optional(),
-      issuer: z.string().optional(),
-      audience: z.string().optional(),
-    })
-    .prefault({}),
-  apiKeyPepper: z.string().min(16).optional(),
-  /** Development only: mint client tokens without credentials (POST /v1/tokens/dev). */
-  devTokens: z.boolean().default(false),
-  allowedOrigins: z.array(z.string()).default([]),
-  limits: z
-    .strictObject({
-      maxSessions: z.number().int().positive().default(2000),
-      maxSessionsPerKey: z.number().int().positive().default(100),
-      connectsPerMinute: z.number().int().positive().default(600),
-      /** Dev-mode token route (POST /v1/tokens/dev): requests per minute per client IP. */
-      devTokensPerMinute: z.number().int().positive().default(30),
-      maxPayloadBytes: z
-        .number()
-        .int()
-        .min(1024)
-        .max(16 * 1024 * 1024)
-        .default(64 * 1024),
-      maxMessagesPerSecond: z.number().int().positive().default(200),
-      /** WebSocket send backlog above which reply audio is dropped (counted). */
-      wsDropAudioAboveBytes: z
-        .number()
-        .int()
-        .positive()
-        .default(64 * 1024),
-      /** Send backlog at which a client that does not read is closed with 4008. */
-      wsCloseAboveBytes: z
-        .number()
-        .int()
-        .positive()
-        .default(1024 * 1024),
-      /** How long a client may stay above the drop threshold before it is closed. */
-      wsMaxSlowMs: z.number().int().positive().default(5_000),
-    })
-    .prefault({}),
-  /** The state store (memory, or Redis with `redisUrl`) and what happens when it is down. */
-  state: z
-    .strictObject({
-      /** Longest wait for one store command; a connection known to be down fails at once. */
-      commandTimeoutMs: z.number().int().min(50).max(60_000).default(1_000),
-      /** How often each node refreshes (and, after a store restart, recreates) its records. */
-      refreshMs: z.number().int().min(100).max(60_000).default(10_000),
-      /** New sessions while the store is unreachable: refuse (503) or admit without fleet limits. */
-      whenUnavailable: z.enum(['refuse', 'admit']).default('refuse'),
-    })
-    .prefault({}),
-  /** The tamper-evident audit log of every turn (README "Audit log"); off unless given. */
-  audit: z
-    .strictObject({
-      /** The JSONL file (rotated to `<path>.1`, `.2`, …). */
-      path: z.string().min(1),
-      maxBytes: z
-        .number()
-        .int()
-        .min(4_096)
-        .default(64 * 1024 * 1024),
-      /** Rotated files kept. */
-      keep: z.number().int().min(0).max(1_000).default(5),
-    })
-    .optional(),
-  /** The gRPC channels to stage engines: a pool per endpoint, with keepalive. */
-  grpc: z
-    .strictObject({
-      /** HTTP/2 connections per stage endpoint; sessions' calls are spread over them. */
-      channelsPerEndpoint: z.number().int().min(1).max(64).default(4),
-      /** Keepalive ping interval; the engine server must allow pings this often. */
-      keepaliveTimeMs: z.number().int().min(1_000).default(30_000),
-      /** A ping unanswered this long fails the connection (and only its streams). */
-      keepaliveTimeoutMs: z.number().int().min(1_000).default(10_000),
-    })
-    .prefault({}),
-  /** WebRTC ingress (WHIP-style signalling on the media listener); loopback-only by default. */
-  webrtc: z
-    .strictObject({
-      /** Addresses werift gathers host candidates on (besides its NICs). */
-      hostAddresses: z.array(z.string()).optional(),
-      /** Local candidate addresses/CIDRs kept in the answer (default: hostAddresses). */
-      allowedLocalAddresses: z.array(z.string()).optional(),
-      allowedRemoteAddresses: z.array(z.string()).optional(),
-      /** STUN/TURN servers; none by default (no public STUN unless configured). */
-      iceServers: z
-        .array(
-          z.strictObject({
-            urls: z.string(),
-            username: z.string().optional(),
-            credential: z.string().optional(),
-          }),
-        )
-        .optional(),
-      idleTimeoutMs: z.number().int().min(1000).optional(),
-    })
-    .prefault({}),
-  /** Carrier ingress (Twilio, Telnyx, …, AudioSocket); absent = no carrier paths. */
-  telephony: telephonyConfigSchema.optional(),
-  heartbeatMs: z.number().int().min(100).default(15_000),
-  drainGraceMs: z.number().int().min(0).default(10_000),
-  /**
-   * Relay processes sharing the listeners (node:cluster): a count, or `auto` = one per core
-   * for role media/all, one in development mode (devTokens) and for role gateway.
-   */
-  workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
-  /** Tenant quotas: LLM tokens, TTS characters, STT seconds per minute/day (README "Quotas"). */
-  quotas: quotasConfigSchema.optional(),
-  /**
-   * `host:port` of simulated engines run by another process (`npm run engine -- sim`):
-   * `embedded:sim` endpoints dial it and the relay does not run the sim engines itself
-   * (load tests: the engines' work stays off the relay's event loop).
-   */
-  simEngine: z
-    .string()
-    .regex(/^(\[[0-9a-fA-F:.]+\]|[\w.-]+):\d{1,5}$/, 'expected host:port of a running sim engine')
-    .optional(),
-});
+export const relayConfigSchema = z
+  .strictObject({
+    role: z.enum(['all', 'media', 'gateway']).default('all'),
+    nodeId: z.string().min(1).max(64).optional(),
+    host: z.string().default('127.0.0.1'),
+    mediaPort: z.number().int().min(0).max(65535).default(8080),
+    gatewayHost: z.string().default('127.0.0.1'),
+    gatewayPort: z.number().int().min(0).max(65535).default(8081),
+    /** Ops listener of a media-only node (/metrics, /healthz, /readyz); host defaults to `host`. */
+    opsHost: z.string().optional(),
+    opsPort: z.number().int().min(0).max(65535).default(8082),
+    pipelinesDir: z.string().default('pipelines'),
+    /** redis://… for fleets; absent = in-memory state (single process). */
+    redisUrl: z.string().url().optional(),
+    logLevel: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+    /** Admin credentials for the gateway: a list, or one comma-separated string (anywhere). */
+    adminKeys: z
+      .preprocess((v) => (typeof v === 'string' ? splitList(v) : v), z.array(z.string().min(32)))
+      .default([]),
+    jwt: z
+      .strictObject({
+        hs256Secret: z.string().min(32).optional(),
+        jwksFile: z.string().optional(),
+        jwksUrl: z.string().url().optional(),
+        issuer: z.string().optional(),
+        audience: z.string().optional(),
+      })
+      .prefault({}),
+    apiKeyPepper: z.string().min(16).optional(),
+    /** Development only: mint client tokens without credentials (POST /v1/tokens/dev). */
+    devTokens: z.boolean().default(false),
+    allowedOrigins: z.array(z.string()).default([]),
+    limits: z
+      .strictObject({
+        maxSessions: z.number().int().positive().default(2000),
+        maxSessionsPerKey: z.number().int().positive().default(100),
+        connectsPerMinute: z.number().int().positive().default(600),
+        /** Dev-mode token route (POST /v1/tokens/dev): requests per minute per client IP. */
+        devTokensPerMinute: z.number().int().positive().default(30),
+        maxPayloadBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(16 * 1024 * 1024)
+          .default(64 * 1024),
+        maxMessagesPerSecond: z.number().int().positive().default(200),
+        /** WebSocket send backlog above which reply audio is dropped (counted). */
+        wsDropAudioAboveBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(64 * 1024),
+        /** Send backlog at which a client that does not read is closed with 4008. */
+        wsCloseAboveBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(1024 * 1024),
+        /** How long a client may stay above the drop threshold before it is closed. */
+        wsMaxSlowMs: z.number().int().positive().default(5_000),
+      })
+      .prefault({}),
+    /** The state store (memory, or Redis with `redisUrl`) and what happens when it is down. */
+    state: z
+      .strictObject({
+        /** Longest wait for one store command; a connection known to be down fails at once. */
+        commandTimeoutMs: z.number().int().min(50).max(60_000).default(1_000),
+        /** How often each node refreshes (and, after a store restart, recreates) its records. */
+        refreshMs: z.number().int().min(100).max(60_000).default(10_000),
+        /** New sessions while the store is unreachable: refuse (503) or admit without fleet limits. */
+        whenUnavailable: z.enum(['refuse', 'admit']).default('refuse'),
+      })
+      .prefault({}),
+    /** The tamper-evident audit log of every turn (README "Audit log"); off unless given. */
+    audit: z
+      .strictObject({
+        /** The JSONL file (rotated to `<path>.1`, `.2`, …). */
+        path: z.string().min(1),
+        maxBytes: z
+          .number()
+          .int()
+          .min(4_096)
+          .default(64 * 1024 * 1024),
+        /** Rotated files kept. */
+        keep: z.number().int().min(0).max(1_000).default(5),
+        /** Also append every record to this Redis stream (on `redisUrl`). */
+        redisStream: z
+          .strictObject({
+            key: z.string().min(1).default('voice-relay:audit'),
+            maxLen: z.number().int().min(1_000).default(1_000_000),
+          })
+          .optional(),
+      })
+      .optional(),
+    /** The gRPC channels to stage engines: a pool per endpoint, with keepalive. */
+    grpc: z
+      .strictObject({
+        /** HTTP/2 connections per stage endpoint; sessions' calls are spread over them. */
+        channelsPerEndpoint: z.number().int().min(1).max(64).default(4),
+        /** Keepalive ping interval; the engine server must allow pings this often. */
+        keepaliveTimeMs: z.number().int().min(1_000).default(30_000),
+        /** A ping unanswered this long fails the connection (and only its streams). */
+        keepaliveTimeoutMs: z.number().int().min(1_000).default(10_000),
+      })
+      .prefault({}),
+    /** WebRTC ingress (WHIP-style signalling on the media listener); loopback-only by default. */
+    webrtc: z
+      .strictObject({
+        /** Addresses werift gathers host candidates on (besides its NICs). */
+        hostAddresses: z.array(z.string()).optional(),
+        /** Local candidate addresses/CIDRs kept in the answer (default: hostAddresses). */
+        allowedLocalAddresses: z.array(z.string()).optional(),
+        allowedRemoteAddresses: z.array(z.string()).optional(),
+        /** STUN/TURN servers; none by default (no public STUN unless configured). */
+        iceServers: z
+          .array(
+            z.strictObject({
+              urls: z.string(),
+              username: z.string().optional(),
+              credential: z.string().optional(),
+            }),
+          )
+          .optional(),
+        idleTimeoutMs: z.number().int().min(1000).optional(),
+      })
+      .prefault({}),
+    /** Carrier ingress (Twilio, Telnyx, …, AudioSocket); absent = no carrier paths. */
+    telephony: telephonyConfigSchema.optional(),
+    heartbeatMs: z.number().int().min(100).default(15_000),
+    drainGraceMs: z.number().int().min(0).default(10_000),
+    /**
+     * Relay processes sharing the listeners (node:cluster): a count, or `auto` = one per core
+     * for role media/all, one in development mode (devTokens) and for role gateway.
+     */
+    workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
+    /** Tenant quotas: LLM tokens, TTS characters, STT seconds per minute/day (README "Quotas"). */
+    quotas: quotasConfigSchema.optional(),
+    /**
+     * `host:port` of simulated engines run by another process (`npm run engine -- sim`):
+     * `embedded:sim` endpoints dial it and the relay does not run the sim engines itself
+     * (load tests: the engines' work stays off the relay's event loop).
+     */
+    simEngine: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:.]+\]|[\w.-]+):\d{1,5}$/, 'expected host:port of a running sim engine')
+      .optional(),
+  })
+  .refine((c) => c.audit?.redisStream === undefined || c.redisUrl !== undefined, {
+    message: 'needs redisUrl (the Redis the audit stream is written to)',
+    path: ['audit', 'redisStream'],
+  });
 
 export type RelayConfig = z.infer<typeof relayConfigSchema>;
 

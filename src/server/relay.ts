@@ -10,6 +10,7 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { StageClients } from '../stages/stage-clients.js';
 import { grpcStageFactory } from '../stages/grpc-stage-factory.js';
 import { AuditLog } from '../audit/audit-log.js';
+import { AuditRedisStream } from '../audit/redis-stream.js';
 import { SessionManager } from '../session/session-manager.js';
 import { QuotaService } from '../quota/quota-service.js';
 import { MemoryStateStore } from '../state/memory-store.js';
@@ -182,9 +183,14 @@ export async function startRelay(
         clients.close();
         ticker.stop();
       });
-      const audit = config.audit === undefined ? undefined : new AuditLog(config.audit);
+      const a = config.audit;
+      const stream =
+        a?.redisStream && config.redisUrl !== undefined
+          ? new AuditRedisStream(config.redisUrl, a.redisStream)
+          : undefined;
+      const audit = a && new AuditLog({ ...a, mirror: stream && ((line) => stream.add(line)) });
       if (audit !== undefined) {
-        cleanups.push(() => audit.close());
+        cleanups.push(() => audit.close().then(() => stream?.close()));
       }
       const q = config.quotas;
       const quotas = q && new QuotaService({ store, config: q, metrics, logger });
