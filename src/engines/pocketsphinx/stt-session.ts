@@ -18,7 +18,7 @@ import type { AudioChunk__Output } from '../../generated/voicerelay/v1/AudioChun
 import type { RecognitionConfig__Output } from '../../generated/voicerelay/v1/RecognitionConfig.js';
 import type { RecognizeRequest__Output } from '../../generated/voicerelay/v1/RecognizeRequest.js';
 import type { RecognizeResponse } from '../../generated/voicerelay/v1/RecognizeResponse.js';
-import { AudioProgress } from '../shared/audio-progress.js';
+import { audioReadCounter } from '../shared/audio-progress.js';
 import { EngineCall } from '../shared/engine-call.js';
 import { Decoder, type DecoderExit } from './decoder.js';
 import type { DecoderInfo, PocketsphinxEngine } from './engine.js';
@@ -48,7 +48,8 @@ export class PocketsphinxSttSession {
   #args: string[] = [];
   #dir: string | undefined;
   #state: 'new' | 'configuring' | 'ready' = 'new';
-  readonly #progress = new AudioProgress();
+  /** One audio message read: reports the count every AUDIO_PROGRESS_EVERY messages. */
+  readonly #reportProgress = audioReadCounter((report) => this.#send(report));
   /** Requests (and the half-close) that arrived while the stream was being set up. */
   #early: (RecognizeRequest__Output | 'half-close')[] = [];
   #current: Slot | undefined;
@@ -259,13 +260,6 @@ export class PocketsphinxSttSession {
       },
     );
     return slot;
-  }
-
-  #reportProgress(): void {
-    const report = this.#progress.onAudio();
-    if (report !== undefined) {
-      this.#send(report);
-    }
   }
 
   #onAudio(chunk: AudioChunk__Output): void {

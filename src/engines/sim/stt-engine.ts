@@ -20,7 +20,7 @@ import type { AudioChunk__Output } from '../../generated/voicerelay/v1/AudioChun
 import type { RecognitionConfig__Output } from '../../generated/voicerelay/v1/RecognitionConfig.js';
 import type { RecognizeRequest__Output } from '../../generated/voicerelay/v1/RecognizeRequest.js';
 import type { RecognizeResponse } from '../../generated/voicerelay/v1/RecognizeResponse.js';
-import { AudioProgress } from '../shared/audio-progress.js';
+import { audioReadCounter } from '../shared/audio-progress.js';
 import type { EngineContext } from './engine-context.js';
 import type { SttProfile } from './profiles.js';
 import type { SimCall } from './sim-call.js';
@@ -63,7 +63,8 @@ export class SttSession {
   #runStartTsMs = 0;
   #runMs = 0;
   #pendingFinals: (() => void)[] = [];
-  readonly #progress = new AudioProgress();
+  /** One audio message read: reports the count every AUDIO_PROGRESS_EVERY messages. */
+  readonly #reportProgress = audioReadCounter((report) => this.#send(report));
 
   constructor(call: SttCall, profile: SttProfile) {
     this.#call = call;
@@ -166,13 +167,6 @@ export class SttSession {
       maxUtteranceMs: ep != null && ep.maxUtteranceMs > 0 ? ep.maxUtteranceMs : Infinity,
       rule: new TranscriptRule(parseTranscriptOption(config.options['transcripts']), p.msPerWord),
     };
-  }
-
-  #reportProgress(): void {
-    const report = this.#progress.onAudio();
-    if (report !== undefined) {
-      this.#send(report);
-    }
   }
 
   #onAudio(chunk: AudioChunk__Output, arrivalMs: number): void {
